@@ -22,7 +22,7 @@ const PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
 export function fillManifest(manifest, { appId, domain }) {
   if (!appId || !GUID.test(appId) || appId === PLACEHOLDER)
     throw new Error('an app id is required: the Microsoft App ID (a GUID) of the Azure Bot registration, via --app-id or MICROSOFT_APP_ID');
-  const filled = structuredClone(manifest);
+  const filled = JSON.parse(JSON.stringify(manifest));
   for (const bot of filled.bots ?? []) bot.botId = appId;
   if (domain) filled.validDomains = [...new Set([...(filled.validDomains ?? []), domain])];
   return filled;
