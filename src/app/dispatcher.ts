@@ -1,0 +1,119 @@
+/**
+ * The trigger-event dispatcher: turns one `TriggerEvent` into PENDING executions and their jobs.
+ *
+ * Outbox order: every matched workflow gets its execution row in ONE transaction (optionally the
+ * caller's, so an incident change and the runs it causes commit together), and only after the
+ * commit are the jobs added. If adding a job fails, the rows are already durable and the worker's
+ * reconciler enqueues them, so a queue failure never fails the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
+import type { Logger, StoredWorkflow } from '../engine/ports.js';
+import type { TriggerEvent } from '../engine/types.js';
+import type { Db, JobScheduler, ScheduledJob, WorkflowMatcher } from './ports.js';
+
+/** Runs recorded in a transaction, waiting for it to commit before their jobs are added. */
+export interface RecordedRuns {
+  readonly jobs: ScheduledJob[];
+}
+
+export interface DispatcherDeps {
+  prisma: PrismaClient;
+  match: WorkflowMatcher;
+  scheduler: JobScheduler;
+  logger: Logger;
+}
+
+export class TriggerDispatcher {
+  private readonly prisma: PrismaClient;
+  private readonly match: WorkflowMatcher;
+  private readonly scheduler: JobScheduler;
+  private readonly logger: Logger;
+
+  constructor(deps: DispatcherDeps) {
+    this.prisma = deps.prisma;
+    this.match = deps.match;
+    this.scheduler = deps.scheduler;
+    this.logger = deps.logger;
+  }
+
+  /** Match, record one PENDING execution per matching workflow, then schedule. Returns the execution ids. */
+  async emit(event: TriggerEvent): Promise<string[]> {
+    const workflows = await this.match(event);
+    if (workflows.length === 0) return [];
+    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, workflows, event));
+    await this.schedule(runs);
+    return runs.jobs.map((j) => j.executionId);
+  }
+
+  /** Match and record inside the caller's transaction; call `schedule` after it commits. */
+  async record(tx: Prisma.TransactionClient, event: TriggerEvent): Promise<RecordedRuns> {
+    const workflows = await this.match(event);
+    return this.recordRuns(tx, workflows, event);
+  }
+
+  /** Start one named workflow (manual trigger): the same record-then-schedule path, without matching. */
+  async dispatchTo(workflow: StoredWorkflow, event: TriggerEvent): Promise<string> {
+    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, [workflow], event));
+    await this.schedule(runs);
+    const [job] = runs.jobs;
+    if (!job) throw new Error('no execution recorded');
+    return job.executionId;
+  }
+
+  /** Add the jobs of committed runs. Never throws: the reconciler enqueues whatever is missing. */
+  async schedule(runs: RecordedRuns): Promise<void> {
+    await Promise.all(
+      runs.jobs.map(async (job) => {
+        try {
+          await this.scheduler.schedule(job);
+        } catch (error) {
+          this.logger.warn(
+            { executionId: job.executionId, workflowId: job.workflowId, incidentId: job.incidentId, err: errorText(error) },
+            'could not enqueue the run; the reconciler will enqueue it',
+          );
+        }
+      }),
+    );
+  }
+
+  private async recordRuns(db: Db, workflows: StoredWorkflow[], event: TriggerEvent): Promise<RecordedRuns> {
+    const chain = event.executionChain ?? [];
+    const triggeredBy: ScheduledJob['triggeredBy'] = event.type === 'manual' ? 'manual' : 'event';
+    const userId = event.actor?.kind === 'user' ? (event.actor.id ?? null) : null;
+    const jobs: ScheduledJob[] = [];
+    const rows: Prisma.WorkflowExecutionCreateManyInput[] = [];
+    for (const wf of workflows) {
+      if (chain.includes(wf.id)) {
+        // The engine's matcher already rejects cycles; this guards callers that bypass it (manual runs).
+        this.logger.warn({ workflowId: wf.id, executionChain: chain }, 'workflow already in the execution chain: not started');
+        continue;
+      }
+      const executionId = randomUUID();
+      const executionChain = [...chain, wf.id];
+      rows.push({
+        id: executionId,
+        workflowId: wf.id,
+        workflowVersion: wf.version,
+        incidentId: event.incident.id,
+        status: 'PENDING',
+        triggerType: event.type,
+        triggerEvent: event as unknown as Prisma.InputJsonValue,
+        triggeredBy,
+        triggeredByUserId: userId,
+        definitionSnapshot: wf.definition as Prisma.InputJsonValue,
+        executionChain,
+      });
+      jobs.push({ executionId, incidentId: event.incident.id, workflowId: wf.id, triggeredBy, executionChain });
+    }
+    if (rows.length > 0) await db.workflowExecution.createMany({ data: rows });
+    for (const job of jobs) {
+      this.logger.info({ executionId: job.executionId, workflowId: job.workflowId, incidentId: job.incidentId, trigger: event.type }, 'run recorded');
+    }
+    return { jobs };
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
