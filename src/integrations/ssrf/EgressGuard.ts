@@ -60,16 +60,16 @@ export class EgressGuard {
     this.baseLookup = options.lookup ?? (dns.lookup as unknown as net.LookupFunction);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     const lookup = this.lookup;
-    const guard = this;
+    const connect = this.connect;
     // keepAlive off: a pooled socket would skip the connect-time check for the next request.
     this.httpAgent = new (class extends http.Agent {
       override createConnection(opts: http.ClientRequestArgs, cb?: ConnectCallback): Duplex | null | undefined {
-        return guard.connect(opts, cb, (o, c) => super.createConnection(o, c));
+        return connect(opts, cb, (o, c) => super.createConnection(o, c));
       }
     })({ keepAlive: false, lookup } as http.AgentOptions);
     this.httpsAgent = new (class extends https.Agent {
       override createConnection(opts: https.RequestOptions, cb?: ConnectCallback): Duplex | null | undefined {
-        return guard.connect(opts, cb, (o, c) => super.createConnection(o, c));
+        return connect(opts, cb, (o, c) => super.createConnection(o, c));
       }
     })({ keepAlive: false, lookup } as https.AgentOptions);
   }
@@ -92,11 +92,11 @@ export class EgressGuard {
     });
   };
 
-  private connect(
+  private readonly connect = (
     opts: http.ClientRequestArgs,
     cb: ConnectCallback | undefined,
     create: (o: http.ClientRequestArgs, c?: ConnectCallback) => Duplex | null | undefined,
-  ): Duplex | null | undefined {
+  ): Duplex | null | undefined => {
     const host = String(opts.host ?? opts.hostname ?? 'localhost');
     const literal = parseIpLiteral(host);
     if (literal) {
@@ -117,7 +117,7 @@ export class EgressGuard {
       socket.once('error', clear);
     }
     return socket;
-  }
+  };
 
   /**
    * Up-front check of a URL: http(s) only, and an IP-literal host (every spelling) must be allowed.
