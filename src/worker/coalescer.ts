@@ -1,0 +1,138 @@
+/**
+ * Coalesces a run's live-message updates: per execution the latest `RunView` wins, at most one
+ * publish per interval, the final state (COMPLETED / FAILED / CANCELLED) is always delivered, and
+ * `publish()` never waits for the chat platform, so a slow Slack or Teams never holds a worker slot.
+ */
+import type { ChatNotifier, Logger, RunView } from '../engine/ports.js';
+
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Whether a view shows a finished run. */
+export function isFinalView(view: RunView): boolean {
+  return FINAL.has(view.status);
+}
+
+export interface CoalescerOptions {
+  /** Minimum time between two publishes of the same run (default 1000 ms). */
+  intervalMs?: number;
+  /**
+   * Most runs tracked at once (default 1000). Beyond it, the pending non-final update of the
+   * oldest run is dropped (a later or final update replaces it anyway); final updates are never dropped.
+   */
+  maxEntries?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+interface Entry {
+  pending: RunView | null;
+  lastSentAt: number;
+  lastRevision: number;
+  timer: NodeJS.Timeout | null;
+  inFlight: Promise<void> | null;
+  finalSent: boolean;
+}
+
+export class ProgressCoalescer {
+  private readonly entries = new Map<string, Entry>();
+  private readonly intervalMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Runs whose final state went out recently: late updates for them are dropped (bounded FIFO). */
+  private readonly finished = new Set<string>();
+
+  constructor(
+    private readonly notifier: ChatNotifier,
+    private readonly options: CoalescerOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.maxEntries = options.maxEntries ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Number of runs currently tracked (for tests and metrics). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Queue a view for publishing; returns at once. */
+  publish(view: RunView): void {
+    let entry = this.entries.get(view.executionId);
+    if (!entry && this.finished.has(view.executionId)) return;
+    if (!entry) {
+      this.evictIfFull();
+      entry = { pending: null, lastSentAt: 0, lastRevision: -1, timer: null, inFlight: null, finalSent: false };
+      this.entries.set(view.executionId, entry);
+    }
+    if (entry.finalSent && !isFinalView(view)) return;
+    if (entry.pending && entry.pending.revision > view.revision) return;
+    if (view.revision <= entry.lastRevision && !(isFinalView(view) && !entry.finalSent)) return;
+    entry.pending = view;
+    this.schedule(view.executionId, entry);
+  }
+
+  /** Publish everything pending now and wait for it (shutdown, tests). */
+  async flush(): Promise<void> {
+    for (const [id, entry] of this.entries) {
+      if (entry.timer) {
+        clearTimeout(entry.timer);
+        entry.timer = null;
+      }
+      if (entry.pending) this.send(id, entry);
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private schedule(id: string, entry: Entry): void {
+    if (entry.timer || entry.inFlight) return;
+    const wait = Math.max(0, entry.lastSentAt + this.intervalMs - this.now());
+    const final = entry.pending !== null && isFinalView(entry.pending);
+    if (wait === 0 || (final && entry.lastSentAt === 0)) {
+      this.send(id, entry);
+      return;
+    }
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (entry.pending) this.send(id, entry);
+    }, wait);
+    entry.timer.unref?.();
+  }
+
+  private send(id: string, entry: Entry): void {
+    const view = entry.pending;
+    if (!view) return;
+    entry.pending = null;
+    entry.lastSentAt = this.now();
+    entry.lastRevision = view.revision;
+    const final = isFinalView(view);
+    if (final) entry.finalSent = true;
+    const p = this.notifier
+      .publishProgress(view)
+      .catch((error: unknown) => {
+        this.options.logger?.warn({ executionId: id, err: error instanceof Error ? error.message : String(error) }, 'progress publish failed');
+      })
+      .finally(() => {
+        this.inFlight.delete(p);
+        entry.inFlight = null;
+        if (entry.pending) this.schedule(id, entry);
+        else if (entry.finalSent && this.entries.get(id) === entry) {
+          this.entries.delete(id);
+          this.finished.add(id);
+          if (this.finished.size > this.maxEntries) this.finished.delete(this.finished.values().next().value!);
+        }
+      });
+    entry.inFlight = p;
+    this.inFlight.add(p);
+  }
+
+  private evictIfFull(): void {
+    if (this.entries.size < this.maxEntries) return;
+    for (const [id, entry] of this.entries) {
+      if (entry.inFlight || (entry.pending && isFinalView(entry.pending))) continue;
+      if (entry.timer) clearTimeout(entry.timer);
+      this.entries.delete(id);
+      if (this.entries.size < this.maxEntries) return;
+    }
+  }
+}

@@ -1,0 +1,447 @@
+/**
+ * The workflow worker (seed plan's `processWorkflowJob`, `startWorkflowWorker`, `stopWorkflowWorker`).
+ *
+ * One job = one execution attempt, job id = execution id. The job carries ids only; everything
+ * else is read from PostgreSQL, which holds the truth:
+ * - a stalled job (its worker died) is re-delivered by BullMQ; the run resumes from its persisted
+ *   nodes, the crash is counted, and after `maxCrashes` the run ends FAILED with a reason;
+ * - each claim bumps the run's fence, so a worker that lost the run cannot write over the new holder;
+ * - a delay node persists the run as PENDING and moves the job to BullMQ's delayed set, freeing the slot;
+ * - cancel arrives as a database flag plus a pub/sub message that aborts the run's `AbortSignal`;
+ * - on shutdown a running job is handed back (fence bumped, PENDING) rather than cancelled.
+ */
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { CancelledError, FencedOutError, RateLimitedError } from '../engine/errors.js';
+import { executeWorkflow, type ExecuteResult } from '../engine/executor.js';
+import type { ActionRunner, ChatNotifier, Clock, ExecutionRecord, ExecutionStore, Logger, RunView } from '../engine/ports.js';
+import { systemClock } from '../engine/system-clock.js';
+import { AgeScanner, type AgeEmit } from './age-scan.js';
+import { cancelChannel, cancelWorkflow, type CancelResult } from './cancel.js';
+import { ProgressCoalescer } from './coalescer.js';
+import { crashFailureMessage, ExecutionControl } from './execution-control.js';
+import { createWorkflowQueue, openRedis, WORKFLOW_QUEUE_NAME, WorkflowJobDataSchema, type RedisConnection, type WorkflowJobData, type WorkflowQueue } from './queue.js';
+import { Reconciler } from './reconciler.js';
+import { retryExecution, type RetryResult } from './retry.js';
+import { isUuid, loadRunContext, type RunContext } from './run-context.js';
+import { buildWorkerRunView } from './run-view.js';
+import { referencedSecretNames, type SecretLoader } from './secrets.js';
+
+const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Everything the worker needs. Only `connection`, `prisma`, `store`, `actions`, `notifier` and `logger` are required. */
+export interface WorkflowWorkerDeps {
+  connection: RedisConnection;
+  /** BullMQ key prefix (config `QUEUE_PREFIX`); tests use a unique one. */
+  prefix?: string;
+  prisma: PrismaClient;
+  store: ExecutionStore;
+  actions: ActionRunner;
+  /** Loads and decrypts secrets; omitted = no secrets configured. */
+  secrets?: SecretLoader;
+  notifier: ChatNotifier;
+  logger: Logger;
+  clock?: Clock;
+  /** Jobs run at once by this process (config `WORKER_CONCURRENCY`, default 5). */
+  concurrency?: number;
+  /** BullMQ lock duration; a dead worker's job is re-delivered after about this long (default 30 s). */
+  lockDurationMs?: number;
+  /** How often BullMQ looks for stalled jobs (default: lockDurationMs / 2). */
+  stalledIntervalMs?: number;
+  /** A run whose worker crashed this many times ends FAILED (default 3). */
+  maxCrashes?: number;
+  /** Reconciler period (default 30 s); 0 disables the periodic pass (it still runs once at start). */
+  reconcileIntervalMs?: number;
+  /** Runs untouched for less than this are left to their producer/holder (default 5 s). */
+  reconcileGraceMs?: number;
+  /** Minimum time between two live-message updates of one run (default 1 s). */
+  progressIntervalMs?: number;
+  /** When set, the age-trigger scan runs in this process and hands events to `emit`. */
+  ageScan?: { emit: AgeEmit; everyMs?: number };
+  /** Delay before a job whose database read failed is tried again (default 2 s). */
+  infraRetryDelayMs?: number;
+}
+
+/** A running run in this process. */
+interface RunningEntry {
+  controller: AbortController;
+  fence: number | null;
+  /** Set when shutdown handed the run back: its FencedOutError means "requeue", not "lost". */
+  handedBack: boolean;
+}
+
+/** Shared state of one worker process, passed to `processWorkflowJob`. */
+export interface WorkerRuntime {
+  prisma: PrismaClient;
+  store: ExecutionStore;
+  actions: ActionRunner;
+  secrets: SecretLoader | undefined;
+  notifier: ChatNotifier;
+  logger: Logger;
+  clock: Clock;
+  control: ExecutionControl;
+  coalescer: ProgressCoalescer;
+  maxCrashes: number;
+  infraRetryDelayMs: number;
+  running: Map<string, RunningEntry>;
+  /** Failure alerts being delivered (awaited on shutdown). */
+  pendingAlerts: Set<Promise<void>>;
+  revision: { last: number };
+}
+
+/** A started worker. Pass it to `stopWorkflowWorker`. */
+export interface WorkflowWorkerHandle {
+  readonly worker: Worker<WorkflowJobData>;
+  readonly queue: WorkflowQueue;
+  readonly runtime: WorkerRuntime;
+  readonly reconciler: Reconciler;
+  readonly ageScanner: AgeScanner | null;
+  /** Cancel a run (see `cancelWorkflow`). */
+  cancelWorkflow(executionId: string, by: string): Promise<CancelResult>;
+  /** Retry a FAILED or CANCELLED run (see `retryExecution`). */
+  retryExecution(executionId: string, by: string): Promise<RetryResult>;
+  /** Execution ids running in this process now. */
+  runningExecutions(): string[];
+  /** @internal resources closed by `stopWorkflowWorker`. */
+  readonly closers: Array<() => Promise<void> | void>;
+}
+
+function errText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Monotonic across processes as long as clocks roughly agree: time-based, bumped locally. */
+function nextRevision(rt: WorkerRuntime): number {
+  rt.revision.last = Math.max(rt.revision.last + 1, Date.now());
+  return rt.revision.last;
+}
+
+function publishView(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext | null): void {
+  if (!ctx) return;
+  try {
+    rt.coalescer.publish(buildWorkerRunView(record, ctx, nextRevision(rt)));
+  } catch (error) {
+    rt.logger.warn({ executionId: record.id, err: errText(error) }, 'could not build the run view');
+  }
+}
+
+/** Delivers a failure alert off the job's path, retrying and honouring rate limits; never throws. */
+function alertFailure(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext | null): void {
+  if (!ctx) return;
+  const view: RunView = buildWorkerRunView(record, ctx, nextRevision(rt));
+  const failed = view.steps.find((s) => s.state === 'failed');
+  const alert = {
+    run: view,
+    teamId: ctx.incident.teamId,
+    assigneeId: ctx.incident.assigneeId,
+    authorId: ctx.authorId,
+    ...(failed ? { failedStep: failed.label } : {}),
+    error: record.error ?? 'the run failed',
+  };
+  const deliver = async () => {
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        await rt.notifier.notifyFailure(alert);
+        return;
+      } catch (error) {
+        const wait = error instanceof RateLimitedError ? Math.min(60_000, error.retryAfterMs) : 500 * 2 ** attempt;
+        rt.logger.warn({ executionId: record.id, attempt, err: errText(error) }, 'failure alert not delivered');
+        if (attempt < 4) await new Promise((r) => setTimeout(r, wait).unref());
+      }
+    }
+  };
+  const p = deliver().finally(() => rt.pendingAlerts.delete(p));
+  rt.pendingAlerts.add(p);
+}
+
+/** Put the job back for later (database unreachable, shutdown): no slot is held meanwhile. */
+async function requeue(job: Job<WorkflowJobData>, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + Math.max(0, delayMs), token);
+  throw new DelayedError();
+}
+
+/** When a waiting delay node may continue (ISO), if one is waiting. */
+function waitingUntil(record: ExecutionRecord): number | null {
+  let until: number | null = null;
+  for (const r of Object.values(record.nodeResults)) {
+    if (r.status === 'waiting' && r.resumeAt) until = Math.max(until ?? 0, Date.parse(r.resumeAt));
+  }
+  return until;
+}
+
+/**
+ * Runs one workflow job: load the run, skip it if finished or cancelled, recover it if its last
+ * worker crashed, claim it (fence), decrypt the secrets it references, execute, and store the
+ * outcome. Throws only BullMQ's `DelayedError` (the job was moved to the delayed set) or when
+ * Redis itself fails; every other problem is logged and settled here.
+ */
+export async function processWorkflowJob(job: Job<WorkflowJobData>, token: string | undefined, rt: WorkerRuntime): Promise<void> {
+  const parsed = WorkflowJobDataSchema.safeParse(job.data);
+  if (!parsed.success || !isUuid(parsed.data.executionId)) {
+    rt.logger.error({ jobId: job.id }, 'malformed workflow job dropped');
+    return;
+  }
+  const data = parsed.data;
+  const executionId = data.executionId;
+  const log = rt.logger.child({ executionId, workflowId: data.workflowId, incidentId: data.incidentId });
+
+  let record: ExecutionRecord | null;
+  let ctx: RunContext | null;
+  try {
+    record = await rt.store.get(executionId);
+    ctx = record ? await loadRunContext(rt.prisma, executionId) : null;
+  } catch (error) {
+    log.warn({ err: errText(error) }, 'database unavailable; job retried later');
+    return requeue(job, token, rt.infraRetryDelayMs);
+  }
+  if (!record) {
+    log.warn({ jobId: job.id }, 'unknown execution; job dropped');
+    return;
+  }
+  if (FINISHED.has(record.status)) {
+    log.info({ status: record.status }, 'run already finished; job skipped');
+    return;
+  }
+  if (data.attempt !== undefined && data.attempt < record.attempt) {
+    log.info({ jobAttempt: data.attempt, attempt: record.attempt }, 'job of an earlier attempt; skipped');
+    return;
+  }
+
+  const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
+  rt.running.set(executionId, entry);
+  try {
+    if (record.status === 'RUNNING') {
+      // Nobody holds a RUNNING run whose job we were given: its worker died or lost the job.
+      const crash = await rt.control.recordCrash(executionId, record.fence, rt.maxCrashes);
+      if (!crash) {
+        log.info({}, 'run changed hands while recovering; job skipped');
+        return;
+      }
+      log.warn({ crashCount: crash.crashCount, currentNodeId: crash.currentNodeId }, 'recovering a run whose worker stopped');
+      if (crash.status === 'FAILED') {
+        const failed = await rt.store.get(executionId);
+        if (failed) {
+          publishView(rt, failed, ctx);
+          alertFailure(rt, failed, ctx);
+        }
+        return;
+      }
+    }
+    if (record.cancelRequestedAt && (await rt.control.cancelPending(executionId))) {
+      log.info({}, 'run cancelled before it started');
+      const cancelled = await rt.store.get(executionId);
+      if (cancelled) publishView(rt, cancelled, ctx);
+      return;
+    }
+    const until = waitingUntil(record);
+    if (until !== null && until > rt.clock.now() + 20) {
+      return await requeue(job, token, until - rt.clock.now());
+    }
+
+    const claimed = await rt.store.claim(executionId);
+    if (!claimed) {
+      log.info({}, 'run not startable (claimed elsewhere or finished); job skipped');
+      return;
+    }
+    entry.fence = claimed.fence;
+    if (await rt.control.isCancelRequested(executionId)) entry.controller.abort(new CancelledError('manual'));
+
+    let secrets: ReadonlyMap<string, string> = new Map();
+    const names = referencedSecretNames(claimed.record.definitionSnapshot);
+    if (names.length > 0 && rt.secrets) {
+      try {
+        secrets = await rt.secrets.load(names);
+      } catch (error) {
+        log.error({ err: errText(error) }, 'could not load secrets');
+        await rt.store.finish(executionId, claimed.fence, { status: 'FAILED', error: `could not load the workflow's secrets: ${errText(error)}` });
+        const failed = await rt.store.get(executionId);
+        if (failed) {
+          publishView(rt, failed, ctx);
+          alertFailure(rt, failed, ctx);
+        }
+        return;
+      }
+    }
+
+    const result: ExecuteResult = await executeWorkflow(claimed.record, secrets, {
+      store: rt.store,
+      actions: rt.actions,
+      clock: rt.clock,
+      logger: log,
+      fence: claimed.fence,
+      signal: entry.controller.signal,
+      onProgress: (snapshot) => publishView(rt, snapshot, ctx),
+    });
+
+    if (result.kind === 'suspended' && result.suspended) {
+      const resumeAt = Date.parse(result.suspended.resumeAt);
+      if (!(await rt.control.suspend(executionId, claimed.fence, new Date(resumeAt)))) {
+        log.info({}, 'lost the run while suspending it; job dropped');
+        return;
+      }
+      log.info({ resumeAt: result.suspended.resumeAt }, 'run waits on a delay; slot freed');
+      return await requeue(job, token, resumeAt - rt.clock.now());
+    }
+    log.info({ status: result.status, error: result.error, cancelReason: result.cancelReason }, 'run finished');
+    if (result.status === 'FAILED') alertFailure(rt, result.record, ctx);
+  } catch (error) {
+    if (error instanceof DelayedError) throw error;
+    if (entry.handedBack) {
+      log.info({}, 'run handed back on shutdown; it resumes on another worker');
+      return requeue(job, token, 0);
+    }
+    if (error instanceof FencedOutError) {
+      log.warn({}, 'another worker took this run over; this worker stops without writing');
+      return;
+    }
+    log.error({ err: errText(error) }, 'workflow job failed unexpectedly; handing the run back');
+    if (entry.fence !== null) await rt.control.release(executionId, entry.fence).catch(() => undefined);
+    return requeue(job, token, rt.infraRetryDelayMs);
+  } finally {
+    if (rt.running.get(executionId) === entry) rt.running.delete(executionId);
+  }
+}
+
+/**
+ * Starts the worker: the BullMQ worker on the `workflow` queue, the cancel subscriber, the
+ * reconciler (once now, then periodically) and, when asked, the age-trigger scan.
+ */
+export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<WorkflowWorkerHandle> {
+  const prefix = deps.prefix ?? 'bull';
+  const logger = deps.logger.child({ component: 'workflow-worker' });
+  const lockDuration = deps.lockDurationMs ?? 30_000;
+  const maxCrashes = deps.maxCrashes ?? 3;
+  const control = new ExecutionControl(deps.prisma);
+  const queue = createWorkflowQueue({ connection: deps.connection, prefix, logger });
+  const runtime: WorkerRuntime = {
+    prisma: deps.prisma,
+    store: deps.store,
+    actions: deps.actions,
+    secrets: deps.secrets,
+    notifier: deps.notifier,
+    logger,
+    clock: deps.clock ?? systemClock,
+    control,
+    coalescer: new ProgressCoalescer(deps.notifier, { intervalMs: deps.progressIntervalMs ?? 1000, logger }),
+    maxCrashes,
+    infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
+    running: new Map(),
+    pendingAlerts: new Set(),
+    revision: { last: 0 },
+  };
+  const closers: Array<() => Promise<void> | void> = [];
+
+  const workerConnection = openRedis(deps.connection, { maxRetriesPerRequest: null });
+  workerConnection.on('error', () => undefined);
+  const worker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE_NAME, (job, token) => processWorkflowJob(job, token, runtime), {
+    connection: workerConnection,
+    prefix,
+    concurrency: deps.concurrency ?? 5,
+    lockDuration,
+    stalledInterval: deps.stalledIntervalMs ?? Math.max(500, Math.floor(lockDuration / 2)),
+    // Our own crash counter decides first; BullMQ's bound is the backstop.
+    maxStalledCount: maxCrashes + 1,
+    autorun: false,
+  });
+  worker.on('error', (error) => logger.warn({ err: errText(error) }, 'worker: redis or processing error'));
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled; re-delivering'));
+  worker.on('failed', (job, error) => {
+    if (!job || !/stalled more than allowable limit/i.test(error.message)) {
+      if (job) logger.error({ jobId: job.id, err: error.message }, 'workflow job failed');
+      return;
+    }
+    const executionId = job.data.executionId;
+    void (async () => {
+      if (await control.failUnfinished(executionId, crashFailureMessage(maxCrashes + 1, null))) {
+        const rec = await deps.store.get(executionId);
+        const ctx = await loadRunContext(deps.prisma, executionId);
+        if (rec) {
+          publishView(runtime, rec, ctx);
+          alertFailure(runtime, rec, ctx);
+        }
+      }
+    })().catch((e: unknown) => logger.error({ executionId, err: errText(e) }, 'could not fail a run BullMQ gave up'));
+  });
+
+  const subscriber: Redis = openRedis(deps.connection, { maxRetriesPerRequest: null });
+  subscriber.on('error', () => undefined);
+  subscriber.on('message', (_channel: string, executionId: string) => {
+    const entry = runtime.running.get(executionId);
+    if (entry && !entry.controller.signal.aborted) {
+      logger.info({ executionId }, 'cancel received; aborting the run');
+      entry.controller.abort(new CancelledError('manual'));
+    }
+  });
+  await subscriber.subscribe(cancelChannel(prefix));
+
+  const reconciler = new Reconciler({ control, queue, logger, graceMs: deps.reconcileGraceMs ?? 5000 });
+  let ageScanner: AgeScanner | null = null;
+  if (deps.ageScan) {
+    ageScanner = new AgeScanner({ connection: deps.connection, prefix, prisma: deps.prisma, emit: deps.ageScan.emit, logger, everyMs: deps.ageScan.everyMs });
+    await ageScanner.start();
+    reconciler.onTick(() => ageScanner!.ensureScheduler());
+  }
+
+  void worker.run().catch((error: unknown) => logger.error({ err: errText(error) }, 'worker stopped with an error'));
+  await reconciler.runOnce().catch((error: unknown) => logger.warn({ err: errText(error) }, 'initial reconcile failed'));
+  if ((deps.reconcileIntervalMs ?? 30_000) > 0) reconciler.start(deps.reconcileIntervalMs ?? 30_000);
+
+  closers.push(
+    () => reconciler.stop(),
+    async () => ageScanner?.close(),
+    async () => {
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    },
+    () => queue.close(),
+    () => workerConnection.disconnect(),
+  );
+
+  return {
+    worker,
+    queue,
+    runtime,
+    reconciler,
+    ageScanner,
+    closers,
+    cancelWorkflow: (executionId, by) => cancelWorkflow({ control, queue, publisher: queue.redis, logger }, executionId, by),
+    retryExecution: (executionId, by) => retryExecution({ control, queue, logger }, executionId, by),
+    runningExecutions: () => [...runtime.running.keys()],
+  };
+}
+
+/**
+ * Graceful stop: fetch no new jobs; let running jobs finish for up to `timeoutMs`; then hand the
+ * rest back (fence bumped, PENDING, aborted with reason `shutdown`, NOT cancelled) so another
+ * worker resumes them. Pending chat updates and failure alerts are flushed (bounded) before return.
+ */
+export async function stopWorkflowWorker(handle: WorkflowWorkerHandle, timeoutMs = 10_000): Promise<void> {
+  const { runtime, worker } = handle;
+  handle.reconciler.stop();
+  const closing = worker.close();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    closing.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    for (const [executionId, entry] of runtime.running) {
+      entry.handedBack = true;
+      if (entry.fence !== null) await runtime.control.release(executionId, entry.fence).catch(() => undefined);
+      entry.controller.abort(new CancelledError('shutdown'));
+    }
+    const settled = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+    if (!settled) await worker.close(true).catch(() => undefined);
+  }
+  await Promise.race([
+    (async () => {
+      await runtime.coalescer.flush();
+      await Promise.allSettled([...runtime.pendingAlerts]);
+    })(),
+    new Promise((r) => setTimeout(r, 5000).unref()),
+  ]);
+  for (const close of handle.closers) await Promise.resolve(close()).catch(() => undefined);
+}
