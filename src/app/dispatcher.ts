@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
 import type { Logger, StoredWorkflow } from '../engine/ports.js';
 import type { TriggerEvent } from '../engine/types.js';
+import { chainRejection, nextExecutionChain } from '../engine/triggers.js';
+import { AppError } from './services.js';
 import type { Db, JobScheduler, ScheduledJob, WorkflowMatcher } from './ports.js';
 
 /** Runs recorded in a transaction, waiting for it to commit before their jobs are added. */
@@ -57,7 +59,7 @@ export class TriggerDispatcher {
     const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, [workflow], event));
     await this.schedule(runs);
     const [job] = runs.jobs;
-    if (!job) throw new Error('no execution recorded');
+    if (!job) throw new AppError('conflict', `Workflow "${workflow.name}" cannot start here: it is already part of the chain of runs that caused this.`);
     return job.executionId;
   }
 
@@ -84,13 +86,14 @@ export class TriggerDispatcher {
     const jobs: ScheduledJob[] = [];
     const rows: Prisma.WorkflowExecutionCreateManyInput[] = [];
     for (const wf of workflows) {
-      if (chain.includes(wf.id)) {
-        // The engine's matcher already rejects cycles; this guards callers that bypass it (manual runs).
-        this.logger.warn({ workflowId: wf.id, executionChain: chain }, 'workflow already in the execution chain: not started');
+      // The matcher already applies this; it guards the paths that bypass matching (manual runs).
+      const rejection = chainRejection(chain, wf.id);
+      if (rejection) {
+        this.logger.warn({ workflowId: wf.id, incidentId: event.incident.id, executionChain: chain, reason: rejection }, 'workflow rejected by cycle detection');
         continue;
       }
       const executionId = randomUUID();
-      const executionChain = [...chain, wf.id];
+      const executionChain = nextExecutionChain(event, wf.id);
       rows.push({
         id: executionId,
         workflowId: wf.id,

@@ -1,0 +1,44 @@
+/** Wires the application services over Prisma, the engine's matcher and the worker's queue. */
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger, WorkflowRepository } from '../engine/ports.js';
+import { findMatchingWorkflows } from '../engine/triggers.js';
+import { TriggerDispatcher } from './dispatcher.js';
+import type { JobScheduler, WorkflowMatcher } from './ports.js';
+import { PrismaIncidentService } from './PrismaIncidentService.js';
+import { PrismaRunService } from './PrismaRunService.js';
+import { PrismaUserDirectory } from './PrismaUserDirectory.js';
+import { PrismaWorkflowAdminService } from './PrismaWorkflowAdminService.js';
+import type { AppServices } from './services.js';
+
+export interface AppServicesDeps {
+  prisma: PrismaClient;
+  scheduler: JobScheduler;
+  logger: Logger;
+  /** Where matching reads workflows (the store's `PrismaWorkflowRepository`). */
+  repository: WorkflowRepository;
+  /** Overrides matching entirely (rarely needed; defaults to `findMatchingWorkflows` over `repository`). */
+  match?: WorkflowMatcher;
+  now?: () => number;
+}
+
+/** The services plus the concrete pieces the worker and the actions need. */
+export interface WiredAppServices extends AppServices {
+  incidents: PrismaIncidentService;
+  runs: PrismaRunService;
+  workflows: PrismaWorkflowAdminService;
+  users: PrismaUserDirectory;
+  dispatcher: TriggerDispatcher;
+}
+
+export function createAppServices(deps: AppServicesDeps): WiredAppServices {
+  const logger = deps.logger;
+  const match: WorkflowMatcher = deps.match ?? ((event) => findMatchingWorkflows(event, { repository: deps.repository, logger }));
+  const dispatcher = new TriggerDispatcher({ prisma: deps.prisma, match, scheduler: deps.scheduler, logger });
+  return {
+    dispatcher,
+    incidents: new PrismaIncidentService({ prisma: deps.prisma, dispatcher, logger }),
+    runs: new PrismaRunService({ prisma: deps.prisma, dispatcher, scheduler: deps.scheduler, logger, ...(deps.now ? { now: deps.now } : {}) }),
+    workflows: new PrismaWorkflowAdminService({ prisma: deps.prisma, scheduler: deps.scheduler, logger }),
+    users: new PrismaUserDirectory(deps.prisma),
+  };
+}
