@@ -1,0 +1,394 @@
+/**
+ * The executor (seed plan's `executeWorkflow` / `WorkflowExecutor`): walks a run's pinned
+ * definition in topological order from the trigger node, following the branch each condition
+ * node takes, and persists exactly one write per node through the `ExecutionStore`.
+ *
+ * - Resume: nodes already in `completedNodes` are not run again; their outputs feed templates.
+ *   Crash recovery, delay continuations and Retry all call the executor again on the same record.
+ * - Stop on the first failed node: the node and the run carry the error, the run ends FAILED.
+ * - Timeout: `WORKFLOW_TIMEOUTS[settings.timeout]` from the run's `startedAt`, checked before each
+ *   node and each attempt, and enforced during an attempt by aborting its signal. A timed-out run
+ *   ends CANCELLED with reason `timeout`. Each attempt is also bounded by `min(30s, remaining * 0.8)`
+ *   and counts as a retryable failure when that bound aborts it.
+ * - Retries: see retry.ts. A rate-limit wait longer than the remaining time fails the node.
+ * - Delays never sleep in a worker slot: the node is recorded `waiting` with `resumeAt` and the
+ *   executor returns `{ kind: 'suspended', resumeAt }`; called again after `resumeAt`, the delay
+ *   completes and the walk continues.
+ * - Cancel: `deps.signal` (abort it with a `CancelledError`) or the store's cancel flag, checked
+ *   before each node. No new node starts, the in-flight attempt's signal is aborted, and the run
+ *   ends CANCELLED with the signal's reason (`manual` when none is given).
+ *
+ * A `FencedOutError` from the store (another worker owns the run now) is thrown to the caller
+ * as is: this worker must stop without writing anything else.
+ */
+import { ACTION_INPUT_SCHEMAS } from './action-inputs.js';
+import { getFieldValue } from './conditions.js';
+import { validateWorkflowDefinition, formatDefinitionIssues, type ActionNode, type WorkflowDefinition, type WorkflowNode } from './definition.js';
+import { CancelledError, ErrorCode, FencedOutError, RateLimitedError, TransientError, UserError, WorkflowError, isRetryable, type CancelReason } from './errors.js';
+import { isActivated, topologicalOrder } from './graph.js';
+import type { ActionRunner, Clock, ExecutionOutcome, ExecutionRecord, ExecutionStore, Logger, NodeProgress } from './ports.js';
+import { backoffDelayMs, resolveRetryPolicy } from './retry.js';
+import { MissingSecretError, redactSecrets, renderTemplates, type TemplateContext } from './templates.js';
+import { WORKFLOW_TIMEOUTS, actionTimeoutMs } from './timeouts.js';
+import type { ExecutionStatus, NodeResult } from './types.js';
+
+export { WORKFLOW_TIMEOUTS } from './timeouts.js';
+
+/** What the executor needs for one run. */
+export interface ExecutorDeps {
+  store: ExecutionStore;
+  actions: ActionRunner;
+  clock: Clock;
+  logger: Logger;
+  /** The fence returned by `store.claim`; every write carries it. */
+  fence: number;
+  /** External cancel: abort with a `CancelledError` (its reason is kept; default `manual`). */
+  signal?: AbortSignal;
+  /**
+   * Called with a snapshot of the run when a node starts (`currentNodeId` set, not persisted) and
+   * after every persisted change. Errors thrown here are logged and ignored.
+   */
+  onProgress?(record: ExecutionRecord): void | Promise<void>;
+  /** Source of jitter in [0, 1); defaults to `Math.random`. */
+  random?: () => number;
+}
+
+/** How a call to the executor ended. */
+export interface ExecuteResult {
+  /** `finished`: the run reached a final status; `suspended`: a delay is waiting until `resumeAt`. */
+  kind: 'finished' | 'suspended';
+  status: ExecutionStatus;
+  error?: string;
+  cancelReason?: CancelReason;
+  suspended?: { resumeAt: string };
+  /** The run as persisted after this call. */
+  record: ExecutionRecord;
+}
+
+type NodeOutcome =
+  | { kind: 'next' }
+  | { kind: 'failed'; error: string }
+  | { kind: 'cancelled'; reason: CancelReason }
+  | { kind: 'suspended'; resumeAt: string };
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function cancelReasonOf(signal: AbortSignal | undefined): CancelReason {
+  const reason: unknown = signal?.reason;
+  return reason instanceof CancelledError ? reason.reason : 'manual';
+}
+
+function errorInfo(error: unknown, secrets: ReadonlyMap<string, string>): { code: string; message: string } {
+  const code = error instanceof WorkflowError ? error.code : ErrorCode.Unexpected;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code, message: redactSecrets(message, secrets) };
+}
+
+/** Runs one workflow execution. One instance per run (the deps carry the run's fence and signal). */
+export class WorkflowExecutor {
+  private readonly log: Logger;
+  private record!: ExecutionRecord;
+  private secrets: ReadonlyMap<string, string> = new Map();
+  private definition!: WorkflowDefinition;
+  private deadline = 0;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.log = deps.logger;
+  }
+
+  /** Runs (or resumes) `execution` until it finishes or suspends on a delay. */
+  async execute(execution: ExecutionRecord, secrets: ReadonlyMap<string, string>): Promise<ExecuteResult> {
+    this.record = structuredClone(execution);
+    this.secrets = secrets;
+    const log = this.log.child({ executionId: execution.id, workflowId: execution.workflowId, incidentId: execution.incidentId });
+
+    const parsed = validateWorkflowDefinition(execution.definitionSnapshot);
+    if (!parsed.ok) {
+      const error = `invalid workflow definition:\n${formatDefinitionIssues(parsed.errors)}`;
+      log.error({ executionId: execution.id, workflowId: execution.workflowId }, 'workflow definition is invalid');
+      return this.finish({ status: 'FAILED', error });
+    }
+    this.definition = parsed.definition;
+    const startedAt = execution.startedAt ? Date.parse(execution.startedAt) : this.deps.clock.now();
+    this.deadline = startedAt + WORKFLOW_TIMEOUTS[this.definition.settings.timeout];
+
+    const nodes = new Map(this.definition.nodes.map((n) => [n.id, n] as const));
+    const order = topologicalOrder(this.definition.nodes, this.definition.edges) ?? [];
+    log.info({ executionId: execution.id, workflowId: execution.workflowId, resumed: this.record.completedNodes.length > 0 }, 'workflow run started');
+
+    for (const id of order) {
+      const node = nodes.get(id)!;
+      if (this.record.completedNodes.includes(id)) continue;
+      const active = isActivated(
+        node,
+        this.definition.edges,
+        (x) => nodes.get(x)?.type,
+        (x) => this.record.completedNodes.includes(x),
+        (x) => this.record.nodeResults[x]?.branch,
+      );
+      if (!active) continue;
+
+      const nodeLog = log.child({ nodeId: id });
+      if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), nodeLog);
+      if (await this.deps.store.isCancelRequested(execution.id)) return this.cancel('manual', nodeLog);
+      if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', nodeLog);
+
+      nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
+      await this.progress({ ...this.record, currentNodeId: id });
+      const outcome = await this.runNode(node, nodeLog);
+      switch (outcome.kind) {
+        case 'next':
+          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
+          break;
+        case 'failed':
+          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, error: outcome.error }, 'node failed');
+          return this.finish({ status: 'FAILED', error: outcome.error });
+        case 'cancelled':
+          return this.cancel(outcome.reason, nodeLog);
+        case 'suspended':
+          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, resumeAt: outcome.resumeAt }, 'run suspended until delay ends');
+          return { kind: 'suspended', status: this.record.status, suspended: { resumeAt: outcome.resumeAt }, record: structuredClone(this.record) };
+      }
+    }
+    log.info({ executionId: execution.id, workflowId: execution.workflowId }, 'workflow run completed');
+    return this.finish({ status: 'COMPLETED' });
+  }
+
+  private async runNode(node: WorkflowNode, log: Logger): Promise<NodeOutcome> {
+    const now = this.deps.clock.now();
+    switch (node.type) {
+      case 'trigger':
+        await this.recordNode(node.id, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) }, true);
+        return { kind: 'next' };
+      case 'condition': {
+        const path = node.field.replace(/^\{\{\s*|\s*\}\}$/g, '');
+        const actual = getFieldValue(this.templateContext(), path);
+        const branch = actual !== undefined && actual === node.value;
+        await this.recordNode(node.id, { status: 'completed', attempts: 1, branch, output: { branch }, startedAt: iso(now), finishedAt: iso(now) }, true);
+        return { kind: 'next' };
+      }
+      case 'delay':
+        return this.runDelay(node.id, node.seconds, now);
+      case 'action':
+        return this.runAction(node, log);
+    }
+  }
+
+  private async runDelay(nodeId: string, seconds: number, now: number): Promise<NodeOutcome> {
+    const prior = this.record.nodeResults[nodeId];
+    if (prior?.status === 'waiting' && prior.resumeAt) {
+      if (now < Date.parse(prior.resumeAt)) return { kind: 'suspended', resumeAt: prior.resumeAt };
+      await this.recordNode(nodeId, { ...prior, status: 'completed', finishedAt: iso(now) }, true);
+      return { kind: 'next' };
+    }
+    if (seconds === 0) {
+      await this.recordNode(nodeId, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) }, true);
+      return { kind: 'next' };
+    }
+    const resumeAt = now + seconds * 1000;
+    if (resumeAt >= this.deadline) {
+      await this.recordNode(nodeId, { status: 'cancelled', attempts: 1, startedAt: iso(now), finishedAt: iso(now), error: { code: ErrorCode.Cancelled, message: 'the delay ends after the workflow timeout' } }, false);
+      return { kind: 'cancelled', reason: 'timeout' };
+    }
+    await this.recordNode(nodeId, { status: 'waiting', attempts: 1, startedAt: iso(now), resumeAt: iso(resumeAt) }, false);
+    return { kind: 'suspended', resumeAt: iso(resumeAt) };
+  }
+
+  private async runAction(node: ActionNode, log: Logger): Promise<NodeOutcome> {
+    const { clock } = this.deps;
+    const startedAt = clock.now();
+    const policy = resolveRetryPolicy(this.definition.settings.retry, node.retry);
+    const fail = async (error: unknown, attempts: number): Promise<NodeOutcome> => {
+      const info = errorInfo(error, this.secrets);
+      await this.recordNode(node.id, { status: 'failed', attempts, error: info, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false);
+      return { kind: 'failed', error: `${node.name ?? node.id}: ${info.message}` };
+    };
+    const cancelled = async (reason: CancelReason, attempts: number): Promise<NodeOutcome> => {
+      const error = { code: ErrorCode.Cancelled, message: reason === 'timeout' ? 'workflow timed out' : `cancelled (${reason})` };
+      await this.recordNode(node.id, { status: 'cancelled', attempts, error, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false);
+      return { kind: 'cancelled', reason };
+    };
+
+    let input: Record<string, unknown>;
+    try {
+      const rendered = renderTemplates(node.input, this.templateContext(), this.secrets, 'send');
+      const checked = ACTION_INPUT_SCHEMAS[node.action].safeParse(rendered);
+      if (!checked.success) {
+        const detail = checked.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+        throw new UserError(`rendered input is invalid for ${node.action}: ${detail}`);
+      }
+      input = checked.data as Record<string, unknown>;
+    } catch (error) {
+      return fail(error instanceof MissingSecretError ? new UserError(error.message) : error, 0);
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      if (this.deps.signal?.aborted) return cancelled(cancelReasonOf(this.deps.signal), attempt - 1);
+      const remaining = this.deadline - clock.now();
+      if (remaining <= 0) return cancelled('timeout', attempt - 1);
+
+      const result = await this.attempt(node, input, attempt, remaining, log);
+      if (result.ok) {
+        const output = redactSecrets(result.output, this.secrets);
+        await this.recordNode(node.id, { status: 'completed', attempts: attempt, output, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, true);
+        return { kind: 'next' };
+      }
+      if (result.cancelled) return cancelled(result.cancelled, attempt);
+      const error = result.error;
+      if (!isRetryable(error) || attempt >= policy.maxAttempts) return fail(error, attempt);
+
+      const wait = error instanceof RateLimitedError ? Math.max(0, error.retryAfterMs) : backoffDelayMs(policy, attempt, this.deps.random);
+      const left = this.deadline - clock.now();
+      if (wait >= left) {
+        if (error instanceof RateLimitedError) {
+          return fail(new RateLimitedError(`${errorInfo(error, this.secrets).message} (retry after ${Math.ceil(wait / 1000)}s exceeds the ${Math.max(0, Math.floor(left / 1000))}s left)`, wait), attempt);
+        }
+        return cancelled('timeout', attempt);
+      }
+      log.info({ executionId: this.record.id, workflowId: this.record.workflowId, nodeId: node.id, attempt, waitMs: wait, error: errorInfo(error, this.secrets).message }, 'retrying action');
+      try {
+        await clock.sleep(wait, this.deps.signal);
+      } catch {
+        return cancelled(cancelReasonOf(this.deps.signal), attempt);
+      }
+    }
+  }
+
+  /** One attempt, bounded by the per-action timeout, the workflow deadline and the external signal. */
+  private async attempt(
+    node: ActionNode,
+    input: Record<string, unknown>,
+    attempt: number,
+    remaining: number,
+    log: Logger,
+  ): Promise<{ ok: true; output: Record<string, unknown> } | { ok: false; error: unknown; cancelled?: CancelReason }> {
+    const { clock, signal: external } = this.deps;
+    const controller = new AbortController();
+    const timers = new AbortController();
+    let fired: 'action' | 'workflow' | undefined;
+    const limitMs = actionTimeoutMs(remaining);
+    const onExternal = () => controller.abort(external?.reason ?? new CancelledError('manual'));
+    external?.addEventListener('abort', onExternal, { once: true });
+    clock.sleep(limitMs, timers.signal).then(
+      () => {
+        fired ??= 'action';
+        controller.abort(new TransientError(`action timed out after ${limitMs}ms`));
+      },
+      () => undefined,
+    );
+    clock.sleep(remaining, timers.signal).then(
+      () => {
+        fired = 'workflow';
+        controller.abort(new CancelledError('timeout'));
+      },
+      () => undefined,
+    );
+    // Why race: an action that ignores its signal must still not hold the run past its bounds.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
+    try {
+      const running = this.deps.actions.run(node.action, input, {
+        executionId: this.record.id,
+        workflowId: this.record.workflowId,
+        nodeId: node.id,
+        incidentId: this.record.incidentId,
+        idempotencyKey: `${this.record.id}:${node.id}`,
+        attempt,
+        signal: controller.signal,
+        secrets: this.secrets,
+        executionChain: this.record.executionChain,
+        logger: log.child({ attempt }),
+      });
+      running.catch(() => undefined);
+      const output = await Promise.race([running, aborted]);
+      return { ok: true, output: output ?? {} };
+    } catch (error) {
+      if (external?.aborted) return { ok: false, error, cancelled: cancelReasonOf(external) };
+      if (fired === 'workflow') return { ok: false, error, cancelled: 'timeout' };
+      if (fired === 'action') return { ok: false, error: new TransientError(`action timed out after ${limitMs}ms`, { cause: error }) };
+      if (error instanceof CancelledError) return { ok: false, error, cancelled: error.reason };
+      return { ok: false, error };
+    } finally {
+      timers.abort();
+      external?.removeEventListener('abort', onExternal);
+    }
+  }
+
+  private templateContext(): TemplateContext {
+    const ev = this.record.triggerEvent;
+    const steps: TemplateContext['steps'] = {};
+    for (const id of this.record.completedNodes) {
+      const r = this.record.nodeResults[id];
+      if (r) steps[id] = { output: r.output ?? {} };
+    }
+    return {
+      incident: ev.incident as unknown as Record<string, unknown>,
+      trigger: {
+        type: ev.type,
+        previousState: ev.previousState,
+        newState: ev.newState,
+        workflowName: ev.workflowName,
+        occurredAt: ev.occurredAt,
+        actor: ev.actor,
+        executionChain: ev.executionChain,
+      },
+      steps,
+      execution: { id: this.record.id },
+      workflow: { id: this.record.workflowId, name: this.definition.name },
+    };
+  }
+
+  private async recordNode(nodeId: string, result: NodeResult, completed: boolean): Promise<void> {
+    const progress: NodeProgress = { nodeId, result, completed };
+    await this.deps.store.recordNode(this.record.id, this.deps.fence, progress);
+    this.record.nodeResults = { ...this.record.nodeResults, [nodeId]: result };
+    if (completed && !this.record.completedNodes.includes(nodeId)) this.record.completedNodes = [...this.record.completedNodes, nodeId];
+    this.record.currentNodeId = nodeId;
+    await this.progress(this.record);
+  }
+
+  private async cancel(reason: CancelReason, log: Logger): Promise<ExecuteResult> {
+    log.info({ executionId: this.record.id, workflowId: this.record.workflowId, reason }, 'workflow run cancelled');
+    const error = reason === 'timeout' ? `workflow timed out after ${this.definition?.settings.timeout ?? 'its timeout'}` : null;
+    return this.finish({ status: 'CANCELLED', cancelReason: reason, error });
+  }
+
+  private async finish(outcome: ExecutionOutcome): Promise<ExecuteResult> {
+    await this.deps.store.finish(this.record.id, this.deps.fence, outcome);
+    this.record.status = outcome.status;
+    this.record.error = outcome.error ?? null;
+    this.record.cancelReason = outcome.cancelReason ?? null;
+    this.record.completedAt = iso(this.deps.clock.now());
+    await this.progress(this.record);
+    return {
+      kind: 'finished',
+      status: outcome.status,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.cancelReason ? { cancelReason: outcome.cancelReason } : {}),
+      record: structuredClone(this.record),
+    };
+  }
+
+  private async progress(record: ExecutionRecord): Promise<void> {
+    if (!this.deps.onProgress) return;
+    try {
+      await this.deps.onProgress(structuredClone(record));
+    } catch (error) {
+      if (error instanceof FencedOutError) throw error;
+      this.log.warn({ executionId: record.id, err: errorInfo(error, this.secrets) }, 'onProgress failed');
+    }
+  }
+}
+
+/**
+ * Runs (or resumes) one execution: the seed plan's entry point. `secrets` are the decrypted
+ * secrets of the workflow's team, by name; they reach actions only through `ActionContext.secrets`
+ * and rendered send-time inputs, never stored results or logs.
+ */
+export function executeWorkflow(execution: ExecutionRecord, secrets: ReadonlyMap<string, string>, deps: ExecutorDeps): Promise<ExecuteResult> {
+  return new WorkflowExecutor(deps).execute(execution, secrets);
+}
