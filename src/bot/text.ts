@@ -59,12 +59,12 @@ export function neutralizeMentions(text: string): string {
     .replace(/<@([A-Z0-9]+)(?:\|([^>]*))?>/gi, (_m, id: string, label: string | undefined) => `@${ZWSP}${label ?? id}`)
     .replace(/<#([A-Z0-9]+)(?:\|([^>]*))?>/gi, (_m, id: string, label: string | undefined) => `#${label ?? id}`)
     .replace(/<at>(.*?)<\/at>/gi, (_m, name: string) => `@${ZWSP}${name}`)
-    .replace(/@(channel|here|everyone)\b/gi, (_m, word: string) => `@${ZWSP}${word}`);
+    .replace(/@(channel|here|everyone)/gi, (_m, word: string) => `@${ZWSP}${word}`);
 }
 
 /** Whether `text` still contains something that would ping a whole channel (used by tests and guards). */
 export function containsMassMention(text: string): boolean {
-  return /<!(channel|here|everyone)\b/i.test(text) || /<!subteam\^/i.test(text) || /@(channel|here|everyone)\b/i.test(text);
+  return /<!(channel|here|everyone)\b/i.test(text) || /<!subteam\^/i.test(text) || /@(channel|here|everyone)/i.test(text);
 }
 
 /** Neutralise mentions, collapse whitespace to single spaces, then truncate: for one-line labels. */
