@@ -1,0 +1,152 @@
+/**
+ * `jira.create_issue` through jira.js (Jira Cloud REST v3). Jira has no idempotency key, so:
+ * the intent is recorded before the request, the issue carries a label derived from the action's
+ * idempotency key, and any attempt that finds an earlier pending intent (its outcome unknown:
+ * timeout, dropped connection, 5xx after the server acted) searches for that label before
+ * creating again. Known limit: Jira's search index can lag a create by a few seconds, so the
+ * executor's backoff between attempts is what makes the search see a just-created issue.
+ */
+import { createHash } from 'node:crypto';
+import { HttpException, Version3Client } from 'jira.js';
+import { z } from 'zod';
+import { UserError, type WorkflowError } from '../../engine/errors.js';
+import type { ActionContext } from '../../engine/ports.js';
+import { defineAction, type ActionHandler } from '../ActionRegistry.js';
+import { errorForStatus, errorForTransport } from '../http-errors.js';
+import type { IntentStore } from '../IntentStore.js';
+import type { EgressGuard } from '../ssrf/EgressGuard.js';
+import { textToAdf } from './adf.js';
+
+/** Input of `jira.create_issue` (after template rendering). */
+export const jiraCreateIssueInputSchema = z.object({
+  /** Project key, e.g. OPS. */
+  project: z.string().min(1),
+  issueType: z.string().min(1).default('Task'),
+  summary: z.string().min(1).max(255),
+  description: z.string().optional(),
+  labels: z.array(z.string().min(1)).default([]),
+  priority: z.string().min(1).optional(),
+  /** Names of the secrets holding the account e-mail and API token. */
+  emailSecret: z.string().min(1).default('JIRA_EMAIL'),
+  tokenSecret: z.string().min(1).default('JIRA_API_TOKEN'),
+});
+export type JiraCreateIssueInput = z.output<typeof jiraCreateIssueInputSchema>;
+
+export interface JiraActionOptions {
+  /** JIRA_BASE_URL, e.g. https://acme.atlassian.net. */
+  baseUrl?: string;
+  intents: IntentStore;
+  guard: EgressGuard;
+  /** Per-request timeout (default 15 s), also bounded by the run's signal. */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+/** The label that marks an issue as created for this idempotency key (Jira labels have no spaces). */
+export function jiraIdempotencyLabel(idempotencyKey: string): string {
+  return `wf-${createHash('sha1').update(idempotencyKey).digest('hex').slice(0, 20)}`;
+}
+
+const KIND = 'jira.create_issue';
+const CREATE = 'POST /rest/api/3/issue';
+const SEARCH = 'POST /rest/api/3/search/jql';
+
+function jiraDetail(data: unknown): string {
+  if (!data || typeof data !== 'object') return typeof data === 'string' ? data : '';
+  const body = data as { errorMessages?: unknown; errors?: unknown; message?: unknown };
+  const parts: string[] = [];
+  if (Array.isArray(body.errorMessages)) parts.push(...body.errorMessages.filter((m): m is string => typeof m === 'string'));
+  if (body.errors && typeof body.errors === 'object') {
+    for (const [field, message] of Object.entries(body.errors as Record<string, unknown>)) parts.push(typeof message === 'string' ? message : `${field} is invalid`);
+  }
+  if (parts.length === 0 && typeof body.message === 'string') parts.push(body.message);
+  return parts.join('; ');
+}
+
+function toWorkflowError(error: unknown, where: string, ctx: ActionContext, timeout: AbortSignal, timeoutMs: number, now: number): WorkflowError {
+  if (error instanceof HttpException && typeof error.status === 'number' && error.status >= 300) {
+    const response = error.response as { data?: unknown } | undefined;
+    const cause = error.cause as { response?: { headers?: Record<string, unknown> } } | undefined;
+    return errorForStatus('Jira', error.status, jiraDetail(response?.data), where, cause?.response?.headers?.['retry-after'], now);
+  }
+  return errorForTransport('Jira', error, where, { ctx: ctx.signal, timeout, timeoutMs });
+}
+
+/** Builds the `jira.create_issue` handler. */
+export function createJiraCreateIssueAction(options: JiraActionOptions): ActionHandler<typeof jiraCreateIssueInputSchema> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const now = options.now ?? Date.now;
+
+  return defineAction({
+    type: KIND,
+    schema: jiraCreateIssueInputSchema,
+    async run(input: JiraCreateIssueInput, ctx: ActionContext) {
+      if (!options.baseUrl) throw new UserError('Jira is not configured: set JIRA_BASE_URL');
+      const email = ctx.secrets.get(input.emailSecret);
+      const apiToken = ctx.secrets.get(input.tokenSecret);
+      const missing = [email === undefined ? input.emailSecret : null, apiToken === undefined ? input.tokenSecret : null].filter(Boolean);
+      if (missing.length > 0) throw new UserError(`Jira credentials missing: set secret(s) ${missing.join(', ')}`);
+      const base = options.guard.assertUrl(options.baseUrl);
+      const host = base.toString().replace(/\/$/, '');
+
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([ctx.signal, timeout]);
+      const client = new Version3Client({
+        host,
+        authentication: { basic: { email: email!, apiToken: apiToken! } },
+        baseRequestConfig: {
+          httpAgent: options.guard.httpAgent,
+          httpsAgent: options.guard.httpsAgent,
+          proxy: false,
+          maxRedirects: 0,
+          maxContentLength: 1024 * 1024,
+          signal,
+        },
+      });
+      const label = jiraIdempotencyLabel(ctx.idempotencyKey);
+      const output = (issue: { id: string; key: string }) => ({ key: issue.key, id: issue.id, url: `${host}/browse/${issue.key}` });
+
+      const { record, created } = await options.intents.begin(ctx.idempotencyKey, KIND);
+      if (record.state === 'done' && record.result) {
+        ctx.logger.debug({ key: record.result.key }, 'jira issue already created for this step');
+        return record.result;
+      }
+      if (!created) {
+        // An earlier attempt may have created the issue without us hearing back.
+        let found: { id?: string; key?: string } | undefined;
+        try {
+          const result = await client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({ jql: `labels = "${label}"`, fields: ['summary'], maxResults: 1 });
+          found = result.issues?.[0];
+        } catch (error) {
+          throw toWorkflowError(error, SEARCH, ctx, timeout, timeoutMs, now());
+        }
+        if (found?.id && found.key) {
+          const out = output({ id: found.id, key: found.key });
+          await options.intents.complete(ctx.idempotencyKey, out);
+          ctx.logger.info({ key: found.key, label }, 'found jira issue created by an earlier attempt');
+          return out;
+        }
+      }
+
+      const fields: Record<string, unknown> = {
+        project: { key: input.project },
+        issuetype: { name: input.issueType },
+        summary: input.summary,
+        labels: [...new Set([...input.labels.map((l) => l.trim().replace(/\s+/g, '-')), label])],
+      };
+      if (input.description) fields.description = textToAdf(input.description);
+      if (input.priority) fields.priority = { name: input.priority };
+      ctx.logger.debug({ project: input.project, issueType: input.issueType, label, attempt: ctx.attempt }, 'creating jira issue');
+      let createdIssue: { id: string; key: string };
+      try {
+        createdIssue = await client.issues.createIssue({ fields: fields as never });
+      } catch (error) {
+        throw toWorkflowError(error, CREATE, ctx, timeout, timeoutMs, now());
+      }
+      const out = output(createdIssue);
+      await options.intents.complete(ctx.idempotencyKey, out);
+      ctx.logger.info({ key: createdIssue.key }, 'created jira issue');
+      return out;
+    },
+  });
+}
