@@ -11,7 +11,9 @@ import { closestNames } from './closest-names.js';
 import { toWorkflowSummary } from './mappers.js';
 import { requireAdmin } from './permissions.js';
 import type { JobScheduler } from './ports.js';
-import { AppError, type Actor, type WorkflowAdminService, type WorkflowSummary } from './services.js';
+import { WorkflowCatalog } from '../catalog/WorkflowCatalog.js';
+import { CatalogError, type CatalogIssue } from '../catalog/errors.js';
+import { AppError, type Actor, type WorkflowAdminService, type WorkflowApplyResult, type WorkflowSummary } from './services.js';
 
 export interface WorkflowAdminDeps {
   prisma: PrismaClient;
@@ -93,6 +95,29 @@ export class PrismaWorkflowAdminService implements WorkflowAdminService {
     return toWorkflowSummary(row, lastRun);
   }
 
+  async apply(actor: Actor, sources: Array<{ file: string; text: string }>): Promise<WorkflowApplyResult> {
+    requireAdmin(actor, 'apply workflows');
+    const catalog = new WorkflowCatalog({
+      logger: this.logger,
+      onWorkflowsDisabled: async (_ids, cancelledExecutionIds) => {
+        for (const id of cancelledExecutionIds) await this.scheduler.remove(id).catch(() => undefined);
+      },
+    });
+    const loaded = await catalog.parseSources(sources, { prisma: this.prisma });
+    if (loaded.issues.length > 0) throw invalidDocuments(loaded.issues);
+    try {
+      const result = await catalog.apply(this.prisma, loaded.documents, { author: actor.name });
+      return {
+        changes: result.changes
+          .filter((c): c is typeof c & { action: 'create' | 'update' | 'unchanged' } => c.action === 'create' || c.action === 'update' || c.action === 'unchanged')
+          .map((c) => ({ name: c.name, action: c.action, fromVersion: c.fromVersion, toVersion: c.toVersion, changed: c.changed })),
+      };
+    } catch (error) {
+      if (error instanceof CatalogError) throw invalidDocuments(error.issues);
+      throw error;
+    }
+  }
+
   private async find(name: string) {
     const row = await this.prisma.workflow.findFirst({ where: { name, deletedAt: null }, include: workflowInclude });
     if (row) return row;
@@ -106,4 +131,15 @@ export async function unknownWorkflow(prisma: PrismaClient, name: string): Promi
   const close = closestNames(name, names);
   const hint = close.length ? ` Did you mean ${close.map((n) => `"${n}"`).join(', ')}?` : '';
   return new AppError('not_found', `No workflow named "${name}".${hint}`, 'name');
+}
+
+function invalidDocuments(issues: CatalogIssue[]): AppError {
+  const [first] = issues;
+  const message = issues.length === 1 && first ? `Invalid workflow: ${first.path ? `${first.path}: ` : ''}${first.message}` : `${issues.length} problems in the workflow documents.`;
+  return new AppError(
+    'invalid',
+    message,
+    first?.path || undefined,
+    issues.map((i) => ({ path: i.path, message: i.message, ...(i.line !== undefined ? { line: i.line } : {}), file: i.file })),
+  );
 }

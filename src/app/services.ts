@@ -26,6 +26,8 @@ export class AppError extends Error {
     readonly code: 'not_found' | 'forbidden' | 'invalid' | 'conflict' | 'unavailable',
     message: string,
     readonly field?: string,
+    /** Every problem when there are several (e.g. each issue of an invalid workflow document). */
+    readonly details?: Array<{ path: string; message: string; line?: number; file?: string }>,
   ) {
     super(message);
     this.name = 'AppError';
@@ -109,6 +111,13 @@ export interface WorkflowAdminService {
   list(actor: Actor): Promise<WorkflowSummary[]>;
   show(actor: Actor, name: string): Promise<WorkflowSummary & { definition: unknown }>;
   setEnabled(actor: Actor, name: string, enabled: boolean): Promise<WorkflowSummary>;
+  /** Create or update workflows from document texts (YAML or JSON), all or nothing; each change is a new version. Admins only. */
+  apply(actor: Actor, sources: Array<{ file: string; text: string }>): Promise<WorkflowApplyResult>;
+}
+
+/** What applying workflow documents did, per workflow. */
+export interface WorkflowApplyResult {
+  changes: Array<{ name: string; action: 'create' | 'update' | 'unchanged'; fromVersion: number | null; toVersion: number | null; changed: string[] }>;
 }
 
 export interface UserDirectory {

@@ -1,0 +1,69 @@
+/**
+ * `Idempotency-Key` on create calls: the first response (2xx) is stored in ProcessedEvent, keyed by
+ * token and key, and a repeat of the same request gets it back (`Idempotent-Replayed: true`).
+ * The key reused with a different request is a 422; a repeat while the first is still running is
+ * a 409. A request that fails releases its key so the caller can fix it and try again.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { PrismaClient, Prisma } from '../../generated/prisma/client.js';
+import type { Logger } from '../../engine/ports.js';
+import { canonicalJson } from '../../catalog/checksum.js';
+import { ApiError } from './errors.js';
+import type { ApiPrincipal } from './tokens.js';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+interface StoredResult {
+  fingerprint: string;
+  state: 'pending' | 'done';
+  status?: number;
+  body?: unknown;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function idempotency(prisma: PrismaClient, logger: Logger): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.get('Idempotency-Key');
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) throw new ApiError(400, 'bad_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'Idempotency-Key');
+    const principal = res.locals.principal as ApiPrincipal;
+    const id = `api:${principal.tokenId}:${sha256(key)}`;
+    const fingerprint = sha256(`${req.method} ${req.baseUrl}${req.path}\n${canonicalJson(req.body ?? null)}`);
+
+    const pending: StoredResult = { fingerprint, state: 'pending' };
+    const inserted = await prisma.processedEvent.createMany({
+      data: [{ id, source: 'api', result: pending as unknown as Prisma.InputJsonValue }],
+      skipDuplicates: true,
+    });
+    if (inserted.count === 0) {
+      const existing = await prisma.processedEvent.findUnique({ where: { id } });
+      const stored = existing?.result as StoredResult | null | undefined;
+      if (!stored) throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
+      if (stored.fingerprint !== fingerprint) {
+        throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.', 'Idempotency-Key');
+      }
+      if (stored.state !== 'done') throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
+      res.set('Idempotent-Replayed', 'true').status(stored.status ?? 200).json(stored.body);
+      return;
+    }
+
+    // Persist the outcome before the response leaves, so a quick repeat finds it.
+    const send = res.json.bind(res) as Response['json'];
+    res.json = ((body: unknown) => {
+      const status = res.statusCode;
+      const write =
+        status >= 200 && status < 300
+          ? prisma.processedEvent.update({ where: { id }, data: { result: { fingerprint, state: 'done', status, body } as unknown as Prisma.InputJsonValue } })
+          : prisma.processedEvent.delete({ where: { id } });
+      write
+        .catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'idempotency record not saved'))
+        .finally(() => send(body));
+      return res;
+    }) as Response['json'];
+    next();
+  };
+}
