@@ -104,7 +104,9 @@ export class FakeBotConnector {
     const raw = await readBody(req);
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    // The service URL may carry a path (e.g. /emea/): the API starts at its `v3` segment.
+    const all = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = all.indexOf('v3') >= 0 ? all.slice(all.indexOf('v3')) : all;
     let kind: ConnectorCall['kind'] = 'other';
     let conversationId: string | undefined;
     let activityId: string | undefined;

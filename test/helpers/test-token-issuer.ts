@@ -11,7 +11,7 @@
  * variants the bot must refuse: expired, not yet valid, wrong audience, wrong issuer, `alg: none`,
  * forged signature (other key, same kid) and HS256 signed with the public key.
  */
-import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign as rsaSign, verify as rsaVerify, type KeyObject } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID, sign as rsaSign, verify as rsaVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -147,7 +147,7 @@ export class TestTokenIssuer {
     try {
       const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string };
       if (header.alg !== 'RS256') return null;
-      if (!rsaVerify('sha256', Buffer.from(`${h}.${p}`), createPublicKey(this.publicKey), Buffer.from(s, 'base64url'))) return null;
+      if (!rsaVerify('sha256', Buffer.from(`${h}.${p}`), this.publicKey, Buffer.from(s, 'base64url'))) return null;
       const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
       const now = Date.now() / 1000;
       if (typeof payload.exp !== 'number' || payload.exp < now) return null;
