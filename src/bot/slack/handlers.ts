@@ -1,0 +1,215 @@
+/**
+ * Bolt listeners: slash commands, Cancel/Retry buttons and app mentions. Each one only parses,
+ * resolves the person, hands the intent to `handleIntent` and renders the reply; everything with
+ * an effect goes through the application services.
+ *
+ * Order per request: (receiver) verify signature -> (middleware) claim the delivery once ->
+ * resolve the user, call the service (rows written, job enqueued) -> ack with the reply.
+ * Slack wants the ack within three seconds, so the work races a deadline: if it is slow (a database
+ * or queue in trouble) the person gets "taking longer" in time and the real answer via response_url.
+ */
+import type { AnyMiddlewareArgs, App, BlockButtonAction, Middleware, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
+import type { AppServices, ChannelRef } from '../../app/services.js';
+import type { Logger } from '../../engine/ports.js';
+import { parseCommand, parseMessage, type RunButtonIntent } from '../commands.js';
+import { withDeadline } from '../deadline.js';
+import { handleIntent } from '../intents.js';
+import { MESSAGES, describeError } from '../messages.js';
+import { ephemeral, type Reply } from '../reply.js';
+import { ACTION_RUN_CANCEL, ACTION_RUN_RETRY, renderReply, renderRun } from './blocks.js';
+import { deliveryKey, type DeliveryLedger } from './dedupe.js';
+
+/** Slash commands this app handles (declared in manifest.slack.yml). */
+export const SLASH_COMMANDS = ['/workflow', '/incident'] as const;
+/** Block action ids this app handles (interactivity). */
+export const ACTION_IDS = [ACTION_RUN_CANCEL, ACTION_RUN_RETRY] as const;
+/** Events API event types this app subscribes to. */
+export const EVENT_TYPES = ['app_mention'] as const;
+
+/**
+ * Bot scopes the handlers and the notifier need, with the call that needs each.
+ * The manifest test checks manifest.slack.yml grants every one of them.
+ */
+export const REQUIRED_BOT_SCOPES: Readonly<Record<string, string>> = {
+  commands: 'slash commands /workflow and /incident',
+  'chat:write': 'chat.postMessage / chat.update / chat.postEphemeral (run messages, alerts, replies)',
+  'chat:write.public': 'run messages and alerts in public channels the bot was not invited to',
+  'im:write': 'conversations.open for failure DMs to the assignee and the workflow author',
+  'app_mentions:read': 'the app_mention event',
+};
+
+export interface HandlerDeps {
+  services: AppServices;
+  ledger: DeliveryLedger;
+  logger: Logger;
+  /** How long the work may take before the ack goes out with a "taking longer" note (default 2500 ms). */
+  ackDeadlineMs?: number;
+  /** How long claiming a delivery may take before it counts as the database being down (default 1500 ms). */
+  claimTimeoutMs?: number;
+}
+
+/** What was registered: the manifest test compares this with manifest.slack.yml. */
+export interface RegisteredHandlers {
+  commands: string[];
+  actions: string[];
+  events: string[];
+}
+
+const UUIDISH = /^[A-Za-z0-9_-]{1,200}$/;
+
+/** Register every listener on `app`. */
+export function registerHandlers(app: App, deps: HandlerDeps): RegisteredHandlers {
+  const logger = deps.logger.child({ component: 'slack' });
+  const deadlineMs = deps.ackDeadlineMs ?? 2500;
+
+  app.use(dedupeMiddleware(deps.ledger, logger, deps.claimTimeoutMs ?? 1500));
+
+  for (const name of SLASH_COMMANDS) {
+    app.command(name, async ({ command, ack, respond }: SlackCommandMiddlewareArgs) => {
+      const channel: ChannelRef = { platform: 'slack', channelId: command.channel_id };
+      const parsed = parseCommand(command.command, command.text ?? '');
+      if (!parsed.ok) {
+        await ack(renderReply(ephemeral(parsed.message, 'warning')));
+        return;
+      }
+      const work = (async (): Promise<Reply> => {
+        const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: command.user_id, name: command.user_name });
+        return handleIntent(parsed.intent, { actor, channel, services: deps.services, logger });
+      })().catch((error: unknown) => {
+        const { reply, ref } = describeError(error);
+        logger.error({ err: error instanceof Error ? error.message : String(error), ref }, 'slack command failed');
+        return reply;
+      });
+      const result = await withDeadline(
+        work,
+        deadlineMs,
+        () => ephemeral(MESSAGES.slow, 'info'),
+        async (late) => {
+          await respond({ ...renderReply(late), replace_original: false });
+        },
+        (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: late reply not delivered'),
+      );
+      await ack(renderReply(result.value));
+    });
+  }
+
+  const onRunButton = (kind: RunButtonIntent['kind']) =>
+    async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & { client: webApi.WebClient }) => {
+      // A click answers at once; the outcome follows as an ephemeral message.
+      await ack();
+      const channelId = body.channel?.id ?? body.container?.channel_id;
+      const userId = body.user.id;
+      const executionId = action.value ?? '';
+      let reply: Reply;
+      if (!UUIDISH.test(executionId)) reply = ephemeral(MESSAGES.badButton, 'warning');
+      else {
+        try {
+          const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: userId, name: body.user.name ?? body.user.username });
+          reply = await handleIntent({ kind, executionId }, { actor, channel: { platform: 'slack', channelId: channelId ?? '' }, services: deps.services, logger });
+        } catch (error) {
+          const described = describeError(error);
+          if (described.ref) logger.error({ err: error instanceof Error ? error.message : String(error), ref: described.ref }, 'slack button failed');
+          reply = described.reply;
+        }
+      }
+      if (!channelId) return;
+      try {
+        const message = renderReply(reply);
+        await client.chat.postEphemeral({ channel: channelId, user: userId, text: message.text, blocks: message.blocks });
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: button reply not delivered');
+      }
+      // A click on a stale run message (the run finished meanwhile): show its final state without the stale button.
+      if (action.block_id === 'run_actions' && body.message?.ts && UUIDISH.test(executionId)) {
+        await refreshIfStale(deps.services, client, channelId, body.message.ts, executionId, kind).catch((error: unknown) =>
+          logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'slack: stale message not refreshed'),
+        );
+      }
+    };
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: ACTION_RUN_CANCEL }, onRunButton('run.cancel') as never);
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: ACTION_RUN_RETRY }, onRunButton('run.retry') as never);
+
+  app.event('app_mention', async ({ event, client }) => {
+    const text = (event.text ?? '').replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*/i, '');
+    const channelId = event.channel;
+    const userId = event.user;
+    if (!userId) return;
+    const parsed = parseMessage(text);
+    let reply: Reply;
+    if (!parsed.ok) reply = ephemeral(parsed.message, 'warning');
+    else {
+      try {
+        const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: userId });
+        reply = await handleIntent(parsed.intent, { actor, channel: { platform: 'slack', channelId }, services: deps.services, logger });
+      } catch (error) {
+        reply = describeError(error).reply;
+      }
+    }
+    const message = renderReply(reply);
+    if (reply.visibility === 'channel') await client.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
+    else await client.chat.postEphemeral({ channel: channelId, user: userId, text: message.text, blocks: message.blocks });
+  });
+
+  return { commands: [...SLASH_COMMANDS], actions: [...ACTION_IDS], events: [...EVENT_TYPES] };
+}
+
+async function refreshIfStale(services: AppServices, client: webApi.WebClient, channel: string, ts: string, executionId: string, kind: RunButtonIntent['kind']): Promise<void> {
+  const view = await services.runs.view(executionId);
+  if (!view) return;
+  const final = view.status === 'COMPLETED' || view.status === 'FAILED' || view.status === 'CANCELLED';
+  const clicked = kind === 'run.cancel' ? 'cancel' : 'retry';
+  if (!final || view.actions.includes(clicked)) return;
+  const message = renderRun(view);
+  await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+}
+
+/**
+ * Run each delivery at most once. Duplicates (Slack retries, replays) are acknowledged and dropped.
+ * If the ledger cannot be reached the request is acknowledged with the "unavailable" text, so the
+ * person hears about it within Slack's three seconds and nothing runs.
+ */
+export function dedupeMiddleware(ledger: DeliveryLedger, logger: Logger, timeoutMs: number): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const body = args.body as unknown as Record<string, unknown>;
+    const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
+    const key = deliveryKey(body);
+    let fresh: boolean;
+    try {
+      fresh = await withTimeout(ledger.claim(key, 'slack'), timeoutMs);
+    } catch (error) {
+      logger.warn({ key, err: error instanceof Error ? error.message : String(error) }, 'slack: delivery ledger unavailable');
+      if (ack) await ack(typeof body.command === 'string' ? renderReply(ephemeral(MESSAGES.unavailable, 'error')) : undefined);
+      // A click has no response body to carry the message: say it ephemerally (Slack only, no database needed).
+      const channel = (body.channel as { id?: string } | undefined)?.id;
+      const user = (body.user as { id?: string } | undefined)?.id;
+      if (body.type === 'block_actions' && channel && user) {
+        const message = renderReply(ephemeral(MESSAGES.unavailable, 'error'));
+        await args.client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks }).catch(() => undefined);
+      }
+      return;
+    }
+    if (!fresh) {
+      logger.info({ key, retryNum: (args as { context?: { retryNum?: number } }).context?.retryNum }, 'slack: duplicate delivery ignored');
+      if (ack) await ack();
+      return;
+    }
+    await args.next();
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The Slack side of the product: `createSlackBot` wires Bolt (HTTP on the service's express app, or
+ * Socket Mode), the listeners, the delivery ledger and the notifier.
+ */
+import express, { type Router } from 'express';
+import { App, webApi } from '@slack/bolt';
+import type { AppServices } from '../../app/services.js';
+import type { Config } from '../../config.js';
+import type { ChatNotifier, Logger } from '../../engine/ports.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import { toSlackLogger } from './bolt-logger.js';
+import { PrismaDeliveryLedger, type DeliveryLedger } from './dedupe.js';
+import { registerHandlers, type RegisteredHandlers } from './handlers.js';
+import { SlackHttpReceiver } from './SlackHttpReceiver.js';
+import { SlackNotifier } from './SlackNotifier.js';
+
+export { SlackNotifier } from './SlackNotifier.js';
+export { SlackHttpReceiver, verifySlackSignature } from './SlackHttpReceiver.js';
+export { REQUIRED_BOT_SCOPES, SLASH_COMMANDS, ACTION_IDS, EVENT_TYPES } from './handlers.js';
+
+export interface SlackBotDeps {
+  config: Pick<Config, 'SLACK_SIGNING_SECRET' | 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN' | 'SLACK_SOCKET_MODE' | 'SLACK_API_URL'>;
+  services: AppServices;
+  prisma: PrismaClient;
+  logger: Logger;
+  /** Overrides for tests (a ledger that fails, a shorter ack deadline...). */
+  options?: {
+    ledger?: DeliveryLedger;
+    ackDeadlineMs?: number;
+    bodyLimitBytes?: number;
+    editIntervalMs?: number;
+    now?: () => number;
+  };
+}
+
+export interface SlackBot {
+  /** Mount at `/` on the service's express app: handles `POST /slack/events` (empty in Socket Mode). */
+  router: Router;
+  notifier: ChatNotifier & { flush(): Promise<void> };
+  /** Connects Socket Mode when enabled; nothing to do over HTTP. */
+  start(): Promise<void>;
+  /** Disconnects Socket Mode and delivers pending run-message edits. */
+  stop(): Promise<void>;
+  /** What is registered (checked against manifest.slack.yml). */
+  handlers: RegisteredHandlers;
+}
+
+/**
+ * A Web API client pointed at `SLACK_API_URL` that never retries on its own: 429s are rejected so
+ * `ChannelGate` can pause just that channel, and nothing else is retried so a post is never doubled.
+ */
+export function createSlackWebClient(token: string, apiUrl: string, logger: Logger): webApi.WebClient {
+  return new webApi.WebClient(token, {
+    slackApiUrl: apiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: 10_000,
+    logger: toSlackLogger(logger),
+  });
+}
+
+/** Build the Slack bot. Throws if Slack is not configured (no bot token, or no signing secret over HTTP). */
+export function createSlackBot(deps: SlackBotDeps): SlackBot {
+  const { config, logger } = deps;
+  const token = config.SLACK_BOT_TOKEN;
+  if (!token) throw new Error('createSlackBot: SLACK_BOT_TOKEN is not set');
+  const slackLogger = toSlackLogger(logger.child({ component: 'bolt' }));
+  // Bolt's own client (ephemeral replies, respond) gets the same base URL; posts from listeners are not retried either.
+  const clientOptions = { slackApiUrl: config.SLACK_API_URL, rejectRateLimitedCalls: false, retryConfig: { retries: 0 }, timeout: 10_000 };
+  // A fixed token: no auth.test round trip at start (Bolt would make one to learn the bot id).
+  const authorize = async () => ({ botToken: token });
+
+  let app: App;
+  let router: Router;
+  if (config.SLACK_SOCKET_MODE) {
+    if (!config.SLACK_APP_TOKEN) throw new Error('createSlackBot: SLACK_APP_TOKEN is required for Socket Mode');
+    app = new App({ socketMode: true, appToken: config.SLACK_APP_TOKEN, authorize, logger: slackLogger, clientOptions });
+    router = express.Router();
+  } else {
+    if (!config.SLACK_SIGNING_SECRET) throw new Error('createSlackBot: SLACK_SIGNING_SECRET is required over HTTP');
+    const receiver = new SlackHttpReceiver({
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      logger,
+      ...(deps.options?.bodyLimitBytes !== undefined ? { bodyLimitBytes: deps.options.bodyLimitBytes } : {}),
+      ...(deps.options?.now ? { now: deps.options.now } : {}),
+    });
+    app = new App({ receiver, authorize, logger: slackLogger, clientOptions });
+    router = receiver.router;
+  }
+
+  const handlers = registerHandlers(app, {
+    services: deps.services,
+    ledger: deps.options?.ledger ?? new PrismaDeliveryLedger(deps.prisma),
+    logger,
+    ...(deps.options?.ackDeadlineMs !== undefined ? { ackDeadlineMs: deps.options.ackDeadlineMs } : {}),
+  });
+  app.error(async (error) => {
+    logger.error({ err: error.message, code: (error as { code?: string }).code }, 'slack: unhandled listener error');
+  });
+
+  const notifier = new SlackNotifier({
+    client: createSlackWebClient(token, config.SLACK_API_URL, logger),
+    prisma: deps.prisma,
+    logger,
+    ...(deps.options?.editIntervalMs !== undefined ? { editIntervalMs: deps.options.editIntervalMs } : {}),
+  });
+
+  return {
+    router,
+    notifier,
+    handlers,
+    async start() {
+      if (config.SLACK_SOCKET_MODE) await app.start();
+    },
+    async stop() {
+      if (config.SLACK_SOCKET_MODE) await app.stop();
+      await notifier.flush();
+    },
+  };
+}
