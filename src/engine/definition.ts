@@ -39,25 +39,25 @@ export const TriggerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('incident_created') }),
   z.strictObject({
     type: z.literal('state_changed'),
-    /** Previous state to match; absent = any. */
-    from: z.string().min(1).optional(),
-    /** New state to match; absent = any. */
-    to: z.string().min(1).optional(),
+    from: z.string().min(1).optional().describe('Previous state to match; absent matches any.'),
+    to: z.string().min(1).optional().describe('New state to match; absent matches any.'),
   }),
   z.strictObject({ type: z.literal('escalation') }),
   z.strictObject({ type: z.literal('manual') }),
   z.strictObject({
     type: z.literal('age'),
-    /** Fires once the incident is older than this (once per workflow and incident). */
-    minutes: z.number().int().min(1).max(60 * 24 * 30),
+    minutes: z.number().int().min(1).max(60 * 24 * 30).describe('Fires once the incident is older than this many minutes (once per workflow and incident).'),
   }),
 ]);
 
-export const ConditionSchema = z.strictObject({ field: z.string().min(1), value: scalar });
+export const ConditionSchema = z.strictObject({
+  field: z.string().min(1).describe('Dotted path into the incident, e.g. priority or metadata.service.'),
+  value: scalar.describe('Holds when the field strictly equals this value; a missing field never matches.'),
+});
 
 export const SettingsSchema = z.strictObject({
-  timeout: z.enum(['1min', '5min', '15min']).default('5min'),
-  retry: RetryPolicySchema.optional(),
+  timeout: z.enum(['1min', '5min', '15min']).default('5min').describe('Time budget of a run, from its start; delays count.'),
+  retry: RetryPolicySchema.optional().describe('Retry policy for every action (default: 3 attempts, 1s doubling backoff with jitter, 30s cap).'),
 });
 
 const nodeBase = { id: nodeId, name: z.string().min(1).max(100).optional() };
@@ -68,23 +68,21 @@ export const ActionNodeSchema = z.strictObject({
   ...nodeBase,
   type: z.literal('action'),
   action: z.enum(ACTION_TYPES),
-  input: z.record(z.string(), z.unknown()),
-  retry: RetryPolicySchema.optional(),
+  input: z.record(z.string(), z.unknown()).describe('Action input; strings may contain {{incident.*}}, {{trigger.*}}, {{steps.<id>.output.*}} templates.'),
+  retry: RetryPolicySchema.optional().describe("Overrides the workflow's retry policy for this action."),
 });
 
 export const ConditionNodeSchema = z.strictObject({
   ...nodeBase,
   type: z.literal('condition'),
-  /** Path into the template context, e.g. `incident.priority` or `steps.ticket.output.key`. */
-  field: z.string().min(1),
-  /** The branch taken is `true` when the field strictly equals this value. */
-  value: scalar,
+  field: z.string().min(1).describe('Path into the template context, e.g. incident.priority or steps.ticket.output.key.'),
+  value: scalar.describe('The true branch is taken when the field strictly equals this value.'),
 });
 
 export const DelayNodeSchema = z.strictObject({
   ...nodeBase,
   type: z.literal('delay'),
-  seconds: z.number().int().min(0),
+  seconds: z.number().int().min(0).describe('How long to wait; the run is parked, not holding a worker.'),
 });
 
 export const NodeSchema = z.discriminatedUnion('type', [TriggerNodeSchema, ActionNodeSchema, ConditionNodeSchema, DelayNodeSchema]);
@@ -92,8 +90,7 @@ export const NodeSchema = z.discriminatedUnion('type', [TriggerNodeSchema, Actio
 export const EdgeSchema = z.strictObject({
   from: z.string().min(1),
   to: z.string().min(1),
-  /** Only on edges leaving a condition node: which outcome this edge follows. */
-  branch: z.boolean().optional(),
+  branch: z.boolean().optional().describe('Only on edges leaving a condition node: which outcome this edge follows.'),
 });
 
 /** The shape of a workflow document. */
@@ -102,11 +99,10 @@ export const WorkflowDocumentSchema = z.strictObject({
   $schema: z.string().optional(),
   name: slug,
   description: z.string().max(1000).default(''),
-  /** Team name; absent means the workflow is global. */
-  team: z.string().min(1).optional(),
+  team: z.string().min(1).optional().describe('Team name; absent means the workflow is global.'),
   enabled: z.boolean().default(true),
   trigger: TriggerSchema,
-  conditions: z.array(ConditionSchema).default([]),
+  conditions: z.array(ConditionSchema).default([]).describe('All must hold for the workflow to start.'),
   settings: SettingsSchema.default({ timeout: '5min' }),
   nodes: z.array(NodeSchema).min(1),
   edges: z.array(EdgeSchema).default([]),
@@ -387,9 +383,35 @@ export function parseWorkflowDocument(text: string, options: { fileName?: string
   };
 }
 
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * An action input's JSON Schema, loosened so that a value which is exactly one `{{reference}}`
+ * is accepted where another type is expected (it gets its type when rendered).
+ */
+function actionInputJsonSchema(actionType: ActionType): JsonSchema {
+  const schema = z.toJSONSchema(ACTION_INPUT_SCHEMAS[actionType], { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
+  delete schema.$schema;
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [key, prop] of Object.entries(properties)) {
+    if (prop.type !== 'string') properties[key] = { anyOf: [prop, { type: 'string', pattern: '^\\{\\{\\s*[^{}\\s]+\\s*\\}\\}$' }] };
+  }
+  return schema;
+}
+
 /** JSON Schema (draft 2020-12) of the document format, generated from the zod schema. */
 export function workflowJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(WorkflowDocumentSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  // Editors also get each action's input fields: zod keeps `input` a plain record so that the
+  // definition checks can report input errors with template-aware rules.
+  const nodeVariants = ((schema.properties as Record<string, JsonSchema>).nodes!.items as JsonSchema).oneOf as JsonSchema[];
+  const actionVariant = nodeVariants.find((v) => ((v.properties as Record<string, JsonSchema>).type as JsonSchema).const === 'action');
+  if (actionVariant) {
+    actionVariant.allOf = ACTION_TYPES.map((t) => ({
+      if: { properties: { action: { const: t } }, required: ['action'] },
+      then: { properties: { input: actionInputJsonSchema(t) } },
+    }));
+  }
   return {
     $schema: schema.$schema,
     $id: 'https://incident-workflows.dev/schemas/workflow.schema.json',

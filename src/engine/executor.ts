@@ -253,6 +253,7 @@ export class WorkflowExecutor {
       } catch {
         return cancelled(cancelReasonOf(this.deps.signal), attempt);
       }
+      if (await this.deps.store.isCancelRequested(this.record.id)) return cancelled('manual', attempt);
     }
   }
 

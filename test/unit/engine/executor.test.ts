@@ -423,3 +423,20 @@ describe('executor: fencing and progress', () => {
     expect(seen.at(-1)?.[1]).toBe('COMPLETED');
   });
 });
+
+describe('executor: cancel between retries', () => {
+  it('does not start another attempt once a cancel was requested', async () => {
+    const record = execution(linearWorkflow());
+    const { run, store } = await setup(record);
+    const actions = new ScriptedActionRunner({
+      webhook: () => {
+        store.requestCancel(record.id);
+        return Promise.reject(new TransientError('503'));
+      },
+    });
+    const result = await run({ actions });
+    expect(result).toMatchObject({ status: 'CANCELLED', cancelReason: 'manual' });
+    expect(actions.calls).toHaveLength(1);
+    expect(result.record.nodeResults.a?.status).toBe('cancelled');
+  });
+});
