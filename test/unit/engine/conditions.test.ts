@@ -54,3 +54,17 @@ describe('matchConditions', () => {
     expect(matchCondition(inc, { field: 'assigneeId', value: null })).toBe(true);
   });
 });
+
+describe('getFieldValue (properties)', () => {
+  it('never throws and never reaches outside own properties, for any path', async () => {
+    const fc = await import('fast-check');
+    const segment = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'length', '0'));
+    fc.assert(
+      fc.property(fc.anything(), fc.array(segment, { maxLength: 6 }), (source, parts) => {
+        const value = getFieldValue(source, parts.join('.'));
+        if (typeof value === 'function') return false;
+        return !matchCondition(source, { field: parts.join('.') + '.__proto__', value: null });
+      }),
+    );
+  });
+});

@@ -88,3 +88,16 @@ describe('redactSecrets', () => {
     expect(redactSecrets('key=abcdef', ['abc', 'abcdef'])).toBe(`key=${REDACTED}`);
   });
 });
+
+describe('redactSecrets (properties)', () => {
+  it('leaves no secret (raw, base64 or URL-encoded) in any text that embeds it', async () => {
+    const fc = await import('fast-check');
+    fc.assert(
+      fc.property(fc.string({ minLength: 4, maxLength: 40 }), fc.string(), fc.string(), fc.constantFrom('raw', 'base64', 'url'), (secret, before, after, form) => {
+        const encoded = form === 'raw' ? secret : form === 'base64' ? Buffer.from(secret).toString('base64') : encodeURIComponent(secret);
+        const out = redactSecrets(`${before}${encoded}${after}`, [secret]);
+        return !out.includes(encoded);
+      }),
+    );
+  });
+});
