@@ -101,12 +101,18 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
 
   router.post('/incidents', scope('incidents:write'), once, async (req, res) => {
     const body = parse(S.CreateIncidentBody, req.body ?? {}, 'body');
-    const incident = await services.incidents.declare(actorOf(res), {
-      title: body.title,
-      teamId: body.team,
-      ...(body.priority ? { priority: body.priority } : {}),
-      ...(body.metadata ? { metadata: body.metadata } : {}),
-    });
+    const incident = await services.incidents
+      .declare(actorOf(res), {
+        title: body.title,
+        teamId: body.team,
+        ...(body.priority ? { priority: body.priority } : {}),
+        ...(body.metadata ? { metadata: body.metadata } : {}),
+      })
+      .catch((error: unknown) => {
+        // The service names its input `teamId`; the request body calls it `team`.
+        if (error instanceof AppError && error.field === 'teamId') throw new AppError(error.code, error.message, 'team');
+        throw error;
+      });
     res.status(201).location(`${req.baseUrl}/incidents/${incident.id}`).json(incident);
   });
 
