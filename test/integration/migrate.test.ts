@@ -1,10 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MigrationError, migrate, readMigrations } from '../../src/store/migrate.js';
+import { MIGRATION_LOCK_KEY, MigrationError, migrate, readMigrations } from '../../src/store/migrate.js';
 import { createEmptyDatabase, type EmptyDatabase } from '../helpers/db.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -117,6 +118,51 @@ describe('migrate', () => {
     expect(allApplied).toEqual(files.map((f) => f.name).sort());
     const rows = await rowsOf(db.url);
     expect(rows.map((r) => r.migration_name)).toEqual(files.map((f) => f.name));
+  });
+
+  it('a runner waits while another session holds the migration lock, then applies', async () => {
+    const db = await emptyDb();
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+
+    const waiting = migrate({ databaseUrl: db.url });
+    // Wait (by state, not by time) until the runner is blocked on the advisory lock.
+    for (let i = 0; ; i++) {
+      const { rows } = await holder.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1",
+        [MIGRATION_LOCK_KEY],
+      );
+      if (rows[0]?.n === 1) break;
+      if (i > 500) throw new Error('runner never waited on the lock');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await tablesOf(db.url)).toEqual([]);
+
+    await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    const result = await waiting;
+    expect(result.applied.length).toBeGreaterThan(0);
+    expect((await rowsOf(db.url)).map((r) => r.migration_name)).toEqual(result.applied);
+  });
+
+  it('two runner processes started at once apply each migration once', async () => {
+    const db = await emptyDb();
+    const script = `import { migrate } from ${JSON.stringify(new URL('../../src/store/migrate.ts', import.meta.url).pathname)};
+const { applied } = await migrate({ databaseUrl: process.env.MIGRATE_DATABASE_URL });
+console.log(JSON.stringify(applied));`;
+    const run = () =>
+      new Promise<string[]>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, MIGRATE_DATABASE_URL: db.url } }, (error, stdout) => {
+          if (error) reject(error);
+          else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[]);
+        });
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    const files = (await readMigrations()).map((f) => f.name);
+    expect([...a, ...b].sort()).toEqual(files.sort());
+    expect(a.length === 0 || b.length === 0).toBe(true);
+    expect((await rowsOf(db.url)).map((r) => r.migration_name)).toEqual(files);
   });
 
   it('a failing migration leaves the database as it was and names the file', async () => {
