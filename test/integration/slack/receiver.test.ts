@@ -1,0 +1,248 @@
+/**
+ * The Slack request URL on loopback with the real app services (no worker): signed slash commands,
+ * clicks and events are handled once; unsigned, wrongly signed, stale, future-dated, oversized and
+ * replayed requests are rejected or deduplicated with zero extra executions; permissions and error
+ * texts reach the person as ephemeral messages.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSlackBot } from '../../../src/bot/slack/index.js';
+import { MESSAGES } from '../../../src/bot/messages.js';
+import { loadConfig } from '../../../src/config.js';
+import { createPrismaClient } from '../../../src/store/prisma.js';
+import { lineWorkflow, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
+import { blockAction, eventCallback, sendSigned, slackSignature, slashCommand } from '../../helpers/slack-requests.js';
+import { MemoryLogger } from '../../helpers/memory-logger.js';
+import { SIGNING_SECRET, startSlackHarness, textOf, type SlackHarness } from './harness.js';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+
+const ANA = 'UANA0001';
+const BOB = 'UBOB0001';
+const EVE = 'UEVE0001';
+const ROOT = 'UADMIN001';
+const ROOM = 'CINCIDENT1';
+const ELSEWHERE = 'CRANDOM01';
+
+describe('Slack request URL', () => {
+  let h: SlackHarness;
+
+  const cmd = (command: string, text: string, userId = ANA, channelId = ROOM, triggerId?: string) =>
+    slashCommand({ command, text, userId, channelId, responseUrl: h.slack.responseUrl(randomUUID()), ...(triggerId ? { triggerId } : {}) });
+  const executions = () => h.db.prisma.workflowExecution.count();
+  const replyText = (json: unknown) => textOf(json as { text?: string; blocks?: unknown[] });
+
+  beforeAll(async () => {
+    h = await startSlackHarness();
+    const prisma = h.db.prisma;
+    const team = await prisma.team.create({ data: { name: 'sre', slackChannelId: 'CALERTS01' } });
+    const ana = await prisma.user.create({ data: { name: 'Ana', slackUserId: ANA } });
+    const bob = await prisma.user.create({ data: { name: 'Bob', slackUserId: BOB } });
+    await prisma.user.create({ data: { name: 'Eve', slackUserId: EVE } });
+    await prisma.user.create({ data: { name: 'Root', slackUserId: ROOT, role: 'ADMIN' } });
+    await prisma.teamMember.createMany({ data: [ana, bob].map((u) => ({ teamId: team.id, userId: u.id })) });
+    await seedWorkflow(prisma, lineWorkflow('notify-webhook', 'http://127.0.0.1:9', ['a1', 'a2'], { trigger: { type: 'manual' } }));
+    await seedWorkflow(prisma, lineWorkflow('on-create', 'http://127.0.0.1:9', ['b1'], { trigger: { type: 'incident_created' } }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers url_verification when signed', async () => {
+    const res = await h.send({ body: JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' }), contentType: 'application/json' });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ challenge: 'abc123' });
+  });
+
+  it('declares an incident and binds the channel, answering in the channel', async () => {
+    const request = cmd('/incident', 'declare Checkout is down P1');
+    const res = await h.send(request);
+    expect(res.status).toBe(200);
+    // Within three seconds the answer is the card itself, or "taking longer" and then the card via response_url.
+    let reply = res.json as { response_type: string; text: string };
+    if (replyText(reply).includes(MESSAGES.slow)) {
+      const responseUrl = new URLSearchParams(request.body).get('response_url')!;
+      const id = responseUrl.slice(responseUrl.lastIndexOf('/') + 1);
+      reply = (await waitFor('the late reply', () => h.slack.responses.find((r) => r.id === id))).body as typeof reply;
+    }
+    expect(reply.response_type).toBe('in_channel');
+    expect(replyText(reply)).toContain('Ana declared incident #');
+    const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' }, include: { channels: true } });
+    expect(incident.priority).toBe('P1');
+    expect(incident.channels).toEqual([expect.objectContaining({ platform: 'SLACK', channelId: ROOM })]);
+  });
+
+  it('starts a manual workflow in the incident channel: execution row written before the ack', async () => {
+    const before = await executions();
+    const res = await h.send(cmd('/workflow', 'run notify-webhook'));
+    expect(res.status).toBe(200);
+    expect((res.json as { response_type: string }).response_type).toBe('ephemeral');
+    expect(replyText(res.json)).toContain('Starting `notify-webhook`');
+    expect(await executions()).toBe(before + 1);
+  });
+
+  it('explains refusals ephemerally with the shared texts', async () => {
+    const before = await executions();
+    const outside = await h.send(cmd('/workflow', 'run notify-webhook', ANA, ELSEWHERE));
+    expect(replyText(outside.json)).toContain('not an incident channel');
+
+    const typo = await h.send(cmd('/workflow', 'run notify-webhok'));
+    expect(replyText(typo.json)).toContain('notify-webhook');
+
+    const notManual = await h.send(cmd('/workflow', 'run on-create'));
+    expect(replyText(notManual.json)).toMatch(/not on demand|manual/);
+
+    const stranger = await h.send(cmd('/workflow', 'run notify-webhook', EVE));
+    expect(replyText(stranger.json)).toContain("Only members of the sre team");
+
+    const list = await h.send(cmd('/workflow', 'list', ANA));
+    expect(replyText(list.json)).toContain(MESSAGES.notAdmin('list workflows').slice(0, 30));
+    const disable = await h.send(cmd('/workflow', 'disable notify-webhook', ANA));
+    expect(replyText(disable.json)).toContain('Only workflow admins');
+
+    const unknown = await h.send(cmd('/workflow', 'lst'));
+    expect(replyText(unknown.json)).toContain('Did you mean `/workflow list`?');
+    for (const r of [outside, typo, notManual, stranger, list, disable, unknown]) {
+      expect(r.status).toBe(200);
+      expect((r.json as { response_type: string }).response_type).toBe('ephemeral');
+    }
+    expect(await executions()).toBe(before);
+  });
+
+  it('lists workflows for admins, with scope, trigger, state and last run', async () => {
+    const res = await h.send(cmd('/workflow', 'list', ROOT));
+    const text = replyText(res.json);
+    expect(text).toContain('notify-webhook');
+    expect(text).toContain('on-create');
+    expect(text).toMatch(/last run (pending|running|completed|failed|cancelled)/);
+  });
+
+  describe('negative suite', () => {
+    const expectNothingRan = async (before: number) => {
+      expect(await executions()).toBe(before);
+    };
+
+    it('rejects unsigned, wrongly signed, tampered, stale and future-dated requests with 401', async () => {
+      const before = await executions();
+      const request = cmd('/workflow', 'run notify-webhook');
+      const now = Math.floor(Date.now() / 1000);
+      const cases = [
+        await h.send(request, { signature: null }),
+        await h.send(request, { signature: slackSignature('not-the-secret', now, request.body) }),
+        await h.send(request, { signature: 'v0=deadbeef' }),
+        await h.send({ ...request, body: request.body.replace('notify-webhook', 'on-create') }, { signature: slackSignature(SIGNING_SECRET, now, request.body) }),
+        await h.send(request, { timestamp: now - 301 }),
+        await h.send(request, { timestamp: now + 301 }),
+        await h.send(request, { timestamp: now + 86_400 * 365 }),
+      ];
+      expect(cases.map((c) => c.status)).toEqual([401, 401, 401, 401, 401, 401, 401]);
+      await expectNothingRan(before);
+    });
+
+    it('refuses a 2 MiB body with 413 before buffering it', async () => {
+      const before = await executions();
+      const big = cmd('/workflow', `run ${'x'.repeat(2 * 1024 * 1024)}`);
+      const res = await h.send(big);
+      expect(res.status).toBe(413);
+      await expectNothingRan(before);
+    });
+
+    it('runs a replayed command and a Slack retry at most once', async () => {
+      const before = await executions();
+      const request = cmd('/workflow', 'run notify-webhook');
+      const first = await h.send(request);
+      const replay = await h.send(request);
+      const retried = await h.send(request, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+      expect([first.status, replay.status, retried.status]).toEqual([200, 200, 200]);
+      expect(replyText(first.json)).toContain('Starting');
+      expect(await executions()).toBe(before + 1);
+    });
+
+    it('handles a replayed click once', async () => {
+      const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' } });
+      const run = await h.send(cmd('/workflow', 'run notify-webhook'));
+      expect(run.status).toBe(200);
+      const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ where: { incidentId: incident.id }, orderBy: { createdAt: 'desc' } });
+      const ephemeralsBefore = h.slack.ok('chat.postEphemeral').length;
+      const click = blockAction({ actionId: 'run_cancel', value: execution.id, userId: ANA, channelId: ROOM, messageTs: '1700000000.000100', responseUrl: h.slack.responseUrl('click') });
+      const first = await h.send(click);
+      const second = await h.send(click);
+      const third = await h.send(click, { headers: { 'x-slack-retry-num': '1' } });
+      expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
+      await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length > ephemeralsBefore, 'the click answer');
+      await waitFor('CANCELLED', async () => (await h.db.prisma.workflowExecution.findUniqueOrThrow({ where: { id: execution.id } })).status === 'CANCELLED');
+      // Give any duplicate a chance to show up, then check there was exactly one answer and one audit entry.
+      await new Promise((r) => setTimeout(r, 300));
+      const answers = h.slack.ok('chat.postEphemeral').slice(ephemeralsBefore);
+      expect(answers).toHaveLength(1);
+      expect(textOf(answers[0]!.args)).toContain(MESSAGES.runCancelled);
+      const audits = await h.db.prisma.auditLog.count({ where: { action: 'execution.cancel', targetId: execution.id } });
+      expect(audits).toBe(1);
+    });
+
+    it('handles a retried Events API delivery once', async () => {
+      const before = h.slack.ok('chat.postEphemeral').length;
+      const event = eventCallback({ type: 'app_mention', user: ANA, text: '<@UBOT> workflow help', ts: '1700000001.000100', channel: ROOM, event_ts: '1700000001.000100' });
+      const first = await h.send(event);
+      const retry = await h.send(event, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+      expect([first.status, retry.status]).toEqual([200, 200]);
+      await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length > before, 'the mention answer');
+      await new Promise((r) => setTimeout(r, 300));
+      const answers = h.slack.ok('chat.postEphemeral').slice(before);
+      expect(answers).toHaveLength(1);
+      expect(textOf(answers[0]!.args)).toContain('/workflow run');
+    });
+  });
+
+  it('two people clicking Cancel at once make one transition; the loser is answered gracefully', async () => {
+    const res = await h.send(cmd('/workflow', 'run notify-webhook'));
+    expect(res.status).toBe(200);
+    const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    const before = h.slack.ok('chat.postEphemeral').length;
+    const click = (user: string) => blockAction({ actionId: 'run_cancel', value: execution.id, userId: user, channelId: ROOM, messageTs: '1700000000.000100', responseUrl: h.slack.responseUrl(user) });
+    const [a, b] = await Promise.all([h.send(click(ANA)), h.send(click(BOB))]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length >= before + 2, 'both answers');
+    const answers = h.slack.ok('chat.postEphemeral').slice(before).map((c) => textOf(c.args));
+    expect(answers.filter((t) => t.includes(MESSAGES.runCancelled))).toHaveLength(1);
+    expect(answers.filter((t) => t.includes('already finished') || t.includes('Cancelling'))).toHaveLength(1);
+    expect(await h.db.prisma.auditLog.count({ where: { action: 'execution.cancel', targetId: execution.id } })).toBe(1);
+  });
+
+  it('answers a click on a stale message gracefully', async () => {
+    const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ where: { status: 'CANCELLED' } });
+    const before = h.slack.ok('chat.postEphemeral').length;
+    const res = await h.send(blockAction({ actionId: 'run_cancel', value: execution.id, userId: ANA, channelId: ROOM, messageTs: '1700000000.000100', responseUrl: h.slack.responseUrl('stale') }));
+    expect(res.status).toBe(200);
+    await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length > before, 'the stale answer');
+    expect(textOf(h.slack.ok('chat.postEphemeral').at(-1)!.args)).toContain('This run already finished (cancelled)');
+  });
+
+  it('acks in time with a clear ephemeral error when the database is down', async () => {
+    const deadPrisma = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing');
+    const logger = new MemoryLogger();
+    const config = loadConfig({ NODE_ENV: 'test', SLACK_BOT_TOKEN: h.slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.slack.apiUrl });
+    const bot = createSlackBot({ config, services: h.services, prisma: deadPrisma, logger });
+    const app = express().use(bot.router);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+      const before = await executions();
+      const started = Date.now();
+      const res = await sendSigned(url, cmd('/workflow', 'run notify-webhook'), { secret: SIGNING_SECRET });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(res.status).toBe(200);
+      expect(replyText(res.json)).toContain(MESSAGES.unavailable);
+      expect((res.json as { response_type: string }).response_type).toBe('ephemeral');
+      expect(await executions()).toBe(before);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bot.stop();
+      await deadPrisma.$disconnect().catch(() => undefined);
+    }
+  });
+});
