@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpException, Version3Client } from 'jira.js';
-import { z } from 'zod';
 import { UserError, type WorkflowError } from '../../engine/errors.js';
+import { JiraCreateIssueInputSchema, type JiraCreateIssueInput } from '../../engine/action-inputs.js';
 import type { ActionContext } from '../../engine/ports.js';
 import { defineAction, type ActionHandler } from '../ActionRegistry.js';
 import { errorForStatus, errorForTransport } from '../http-errors.js';
@@ -17,25 +17,16 @@ import type { IntentStore } from '../IntentStore.js';
 import type { EgressGuard } from '../ssrf/EgressGuard.js';
 import { textToAdf } from './adf.js';
 
-/** Input of `jira.create_issue` (after template rendering). */
-export const jiraCreateIssueInputSchema = z.object({
-  /** Project key, e.g. OPS. */
-  project: z.string().min(1),
-  issueType: z.string().min(1).default('Task'),
-  summary: z.string().min(1).max(255),
-  description: z.string().optional(),
-  labels: z.array(z.string().min(1)).default([]),
-  priority: z.string().min(1).optional(),
-  /** Names of the secrets holding the account e-mail and API token. */
-  emailSecret: z.string().min(1).default('JIRA_EMAIL'),
-  tokenSecret: z.string().min(1).default('JIRA_API_TOKEN'),
-});
-export type JiraCreateIssueInput = z.output<typeof jiraCreateIssueInputSchema>;
+/** Input of `jira.create_issue`: the engine's schema (src/engine/action-inputs.ts). */
+export const jiraCreateIssueInputSchema = JiraCreateIssueInputSchema;
 
 export interface JiraActionOptions {
   /** JIRA_BASE_URL, e.g. https://acme.atlassian.net. */
   baseUrl?: string;
   intents: IntentStore;
+  /** Names of the secrets holding the account e-mail and API token (default JIRA_EMAIL, JIRA_API_TOKEN). */
+  emailSecret?: string;
+  tokenSecret?: string;
   guard: EgressGuard;
   /** Per-request timeout (default 15 s), also bounded by the run's signal. */
   timeoutMs?: number;
@@ -76,15 +67,17 @@ function toWorkflowError(error: unknown, where: string, ctx: ActionContext, time
 export function createJiraCreateIssueAction(options: JiraActionOptions): ActionHandler<typeof jiraCreateIssueInputSchema> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
+  const emailSecret = options.emailSecret ?? 'JIRA_EMAIL';
+  const tokenSecret = options.tokenSecret ?? 'JIRA_API_TOKEN';
 
   return defineAction({
     type: KIND,
     schema: jiraCreateIssueInputSchema,
     async run(input: JiraCreateIssueInput, ctx: ActionContext) {
       if (!options.baseUrl) throw new UserError('Jira is not configured: set JIRA_BASE_URL');
-      const email = ctx.secrets.get(input.emailSecret);
-      const apiToken = ctx.secrets.get(input.tokenSecret);
-      const missing = [email === undefined ? input.emailSecret : null, apiToken === undefined ? input.tokenSecret : null].filter(Boolean);
+      const email = ctx.secrets.get(emailSecret);
+      const apiToken = ctx.secrets.get(tokenSecret);
+      const missing = [email === undefined ? emailSecret : null, apiToken === undefined ? tokenSecret : null].filter(Boolean);
       if (missing.length > 0) throw new UserError(`Jira credentials missing: set secret(s) ${missing.join(', ')}`);
       const base = options.guard.assertUrl(options.baseUrl);
       const host = base.toString().replace(/\/$/, '');
@@ -132,7 +125,7 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
         project: { key: input.project },
         issuetype: { name: input.issueType },
         summary: input.summary,
-        labels: [...new Set([...input.labels.map((l) => l.trim().replace(/\s+/g, '-')), label])],
+        labels: [...new Set([...(input.labels ?? []).map((l) => l.trim().replace(/\s+/g, '-')), label])],
       };
       if (input.description) fields.description = textToAdf(input.description);
       if (input.priority) fields.priority = { name: input.priority };

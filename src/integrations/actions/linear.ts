@@ -7,38 +7,23 @@
  * literal check and a guarded DNS lookup.
  */
 import { LinearClient, LinearError, LinearErrorType } from '@linear/sdk';
-import { z } from 'zod';
 import { RateLimitedError, TransientError, UserError, type WorkflowError } from '../../engine/errors.js';
+import { LinearCreateIssueInputSchema, type LinearCreateIssueInput } from '../../engine/action-inputs.js';
 import type { ActionContext } from '../../engine/ports.js';
 import { defineAction, type ActionHandler } from '../ActionRegistry.js';
 import { abortedError, errorForTransport, parseRetryAfter, shorten } from '../http-errors.js';
 import { findBlockedCause, toBlockedDestinationError, type EgressGuard } from '../ssrf/EgressGuard.js';
 import { uuidV5 } from '../uuid.js';
 
-const PRIORITY_NAMES: Record<string, number> = { none: 0, urgent: 1, high: 2, medium: 3, normal: 3, low: 4 };
-
-/** Input of `linear.create_issue` (after template rendering). */
-export const linearCreateIssueInputSchema = z.object({
-  /** Team id (UUID). */
-  teamId: z.string().min(1),
-  title: z.string().min(1).max(255),
-  /** Markdown. */
-  description: z.string().optional(),
-  /** 0 none, 1 urgent, 2 high, 3 medium, 4 low; or one of those names. */
-  priority: z
-    .union([z.number().int().min(0).max(4), z.enum(['none', 'urgent', 'high', 'medium', 'normal', 'low'])])
-    .optional()
-    .transform((p) => (typeof p === 'string' ? PRIORITY_NAMES[p] : p)),
-  labelIds: z.array(z.string().min(1)).default([]),
-  /** Name of the secret holding the API key. */
-  apiKeySecret: z.string().min(1).default('LINEAR_API_KEY'),
-});
-export type LinearCreateIssueInput = z.output<typeof linearCreateIssueInputSchema>;
+/** Input of `linear.create_issue`: the engine's schema (src/engine/action-inputs.ts). */
+export const linearCreateIssueInputSchema = LinearCreateIssueInputSchema;
 
 export interface LinearActionOptions {
   /** LINEAR_API_URL. */
   apiUrl: string;
   guard: EgressGuard;
+  /** Name of the secret holding the API key (default LINEAR_API_KEY). */
+  apiKeySecret?: string;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -70,13 +55,14 @@ function toWorkflowError(error: unknown, where: string, ctx: ActionContext, time
 export function createLinearCreateIssueAction(options: LinearActionOptions): ActionHandler<typeof linearCreateIssueInputSchema> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
+  const apiKeySecret = options.apiKeySecret ?? 'LINEAR_API_KEY';
 
   return defineAction({
     type: 'linear.create_issue',
     schema: linearCreateIssueInputSchema,
     async run(input: LinearCreateIssueInput, ctx: ActionContext) {
-      const apiKey = ctx.secrets.get(input.apiKeySecret);
-      if (apiKey === undefined) throw new UserError(`Linear API key missing: set secret ${input.apiKeySecret}`);
+      const apiKey = ctx.secrets.get(apiKeySecret);
+      if (apiKey === undefined) throw new UserError(`Linear API key missing: set secret ${apiKeySecret}`);
       const url = options.guard.assertUrl(options.apiUrl);
       await new Promise<void>((resolve, reject) => {
         options.guard.lookup(url.hostname, { all: true }, (err) => {
@@ -105,7 +91,7 @@ export function createLinearCreateIssueAction(options: LinearActionOptions): Act
           title: input.title,
           ...(input.description !== undefined ? { description: input.description } : {}),
           ...(input.priority !== undefined ? { priority: input.priority } : {}),
-          ...(input.labelIds.length > 0 ? { labelIds: input.labelIds } : {}),
+          ...(input.labelIds && input.labelIds.length > 0 ? { labelIds: input.labelIds } : {}),
         });
         if (!payload.success) throw new UserError(`Linear did not create the issue (${WHERE_CREATE})`);
       } catch (error) {

@@ -5,8 +5,8 @@
  */
 import axios, { type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { BlockedDestinationError, UserError } from '../../engine/errors.js';
+import { WebhookInputSchema, type WebhookInput } from '../../engine/action-inputs.js';
 import type { ActionContext } from '../../engine/ports.js';
 import { defineAction, type ActionHandler } from '../ActionRegistry.js';
 import { errorForStatus, errorForTransport } from '../http-errors.js';
@@ -14,23 +14,12 @@ import { checkAddress, parseIpLiteral } from '../ssrf/address-policy.js';
 import { findBlockedCause, type EgressGuard } from '../ssrf/EgressGuard.js';
 import { signWebhook } from './signing.js';
 
-/** Input of the `webhook` action (after template rendering). */
-export const webhookInputSchema = z.object({
-  url: z.string().min(1),
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-  headers: z.record(z.string(), z.string()).default({}),
-  /** Sent as JSON. Omitted for GET/DELETE when absent. */
-  body: z.unknown().optional(),
-  /** Name of the secret (in the run's secrets) used to sign the body, Standard Webhooks style. */
-  signingSecret: z.string().min(1).optional(),
-  /** Total time for the exchange, capped by the action's own limit and the run's signal. */
-  timeoutMs: z.number().int().positive().max(120_000).optional(),
-});
-export type WebhookInput = z.output<typeof webhookInputSchema>;
+/** Input of the `webhook` action: the engine's schema (src/engine/action-inputs.ts). */
+export const webhookInputSchema = WebhookInputSchema;
 
 export interface WebhookActionOptions {
   guard: EgressGuard;
-  /** Total timeout when the input gives none (default 10 s). */
+  /** Total time for the exchange (default 10 s, WEBHOOK_TIMEOUT_MS), also bounded by the run's signal. */
   defaultTimeoutMs?: number;
   /** Most bytes of response body read before the connection is closed (default 1 MiB). */
   maxResponseBytes?: number;
@@ -100,7 +89,7 @@ export function createWebhookAction(options: WebhookActionOptions): ActionHandle
       const url = options.guard.assertUrl(input.url);
       const where = `${input.method} ${url.origin}${url.pathname}`;
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(input.headers)) {
+      for (const [name, value] of Object.entries(input.headers ?? {})) {
         if (!DROPPED_REQUEST_HEADERS.has(name.toLowerCase())) headers[name] = value;
       }
       const hasBody = input.body !== undefined || !['GET', 'DELETE'].includes(input.method);
@@ -116,7 +105,7 @@ export function createWebhookAction(options: WebhookActionOptions): ActionHandle
         headers['webhook-signature'] = signWebhook(secret, ctx.idempotencyKey, timestamp, body);
       }
 
-      const timeoutMs = Math.min(input.timeoutMs ?? defaultTimeoutMs, defaultTimeoutMs * 12);
+      const timeoutMs = defaultTimeoutMs;
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
       ctx.logger.debug({ method: input.method, url: `${url.origin}${url.pathname}`, attempt: ctx.attempt, signed: Boolean(input.signingSecret) }, 'webhook request');

@@ -27,7 +27,7 @@ describe('linear.create_issue', () => {
   it('creates the issue with a deterministic id and returns identifier, id and url', async () => {
     const out = await registry().run(
       'linear.create_issue',
-      { teamId: 'team-ops', title: 'Database down', description: '**sev1**', priority: 'high', labelIds: ['lab-1'] },
+      { teamId: 'team-ops', title: 'Database down', description: '**sev1**', priority: 2, labelIds: ['lab-1'] },
       makeContext({ secrets, executionId: 'e1', nodeId: 'lin' }),
     );
     const id = uuidV5('e1:lin');

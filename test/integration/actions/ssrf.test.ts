@@ -6,7 +6,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockedDestinationError } from '../../../src/engine/errors.js';
+import { BlockedDestinationError, UserError } from '../../../src/engine/errors.js';
 import { ActionRegistry } from '../../../src/integrations/ActionRegistry.js';
 import { createWebhookAction } from '../../../src/integrations/actions/webhook.js';
 import { BlockedConnectError, EgressGuard } from '../../../src/integrations/ssrf/EgressGuard.js';
@@ -173,7 +173,7 @@ describe('SSRF guard', () => {
   });
 
   it('refuses non-http schemes as user errors', async () => {
-    await expect(registry.run('webhook', { url: 'file:///etc/passwd' }, makeContext())).rejects.toThrow(/unsupported URL scheme file:/);
-    await expect(registry.run('webhook', { url: 'gopher://127.0.0.1:70/' }, makeContext())).rejects.toThrow(/unsupported URL scheme/);
+    await expect(registry.run('webhook', { url: 'file:///etc/passwd' }, makeContext())).rejects.toThrow(/must be an http\(s\) URL/);
+    await expect(registry.run('webhook', { url: 'gopher://127.0.0.1:70/' }, makeContext())).rejects.toBeInstanceOf(UserError);
   });
 });
