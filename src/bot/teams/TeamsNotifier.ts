@@ -231,6 +231,10 @@ export class TeamsNotifier implements ChatNotifier {
               await context.updateActivity({ ...activity, id: updateId, conversation: reference.conversation } as Partial<Activity>);
               id = updateId;
             } else {
+              // Why: the continuation activity carries a made-up id that sendActivity would turn into
+              // `replyToId` (POST .../activities/{id}, a threaded reply). A proactive post belongs at the
+              // top of the conversation (POST .../activities), so the id is dropped first.
+              delete (context.activity as Partial<Activity>).id;
               id = (await context.sendActivity(activity))?.id ?? null;
             }
           });
