@@ -39,8 +39,11 @@ export class ProgressCoalescer {
   private readonly maxEntries: number;
   private readonly now: () => number;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Runs whose final state went out recently: late updates for them are dropped (bounded FIFO). */
-  private readonly finished = new Set<string>();
+  /**
+   * Runs whose final state went out recently, with that final view's revision: late (older)
+   * updates for them are dropped; a newer one means the run was retried and is live again (bounded FIFO).
+   */
+  private readonly finished = new Map<string, number>();
 
   constructor(
     private readonly notifier: ChatNotifier,
@@ -59,13 +62,18 @@ export class ProgressCoalescer {
   /** Queue a view for publishing; returns at once. */
   publish(view: RunView): void {
     let entry = this.entries.get(view.executionId);
-    if (!entry && this.finished.has(view.executionId)) return;
+    const finalRevision = this.finished.get(view.executionId);
+    if (!entry && finalRevision !== undefined && view.revision <= finalRevision) return;
     if (!entry) {
+      this.finished.delete(view.executionId);
       this.evictIfFull();
       entry = { pending: null, lastSentAt: 0, lastRevision: -1, timer: null, inFlight: null, finalSent: false };
       this.entries.set(view.executionId, entry);
     }
-    if (entry.finalSent && !isFinalView(view)) return;
+    if (entry.finalSent && !isFinalView(view)) {
+      if (view.revision <= entry.lastRevision) return;
+      entry.finalSent = false;
+    }
     if (entry.pending && entry.pending.revision > view.revision) return;
     if (view.revision <= entry.lastRevision && !(isFinalView(view) && !entry.finalSent)) return;
     entry.pending = view;
@@ -118,8 +126,8 @@ export class ProgressCoalescer {
         if (entry.pending) this.schedule(id, entry);
         else if (entry.finalSent && this.entries.get(id) === entry) {
           this.entries.delete(id);
-          this.finished.add(id);
-          if (this.finished.size > this.maxEntries) this.finished.delete(this.finished.values().next().value!);
+          this.finished.set(id, entry.lastRevision);
+          if (this.finished.size > this.maxEntries) this.finished.delete(this.finished.keys().next().value!);
         }
       });
     entry.inFlight = p;
