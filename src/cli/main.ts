@@ -46,7 +46,7 @@ function reportError(error: unknown, io: CliIo): number {
 function oneLine(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
-  if (code === 'ECONNREFUSED' || /ECONNREFUSED|connect ECONN/.test(error.message) || (error.name === 'DriverAdapterError' && /connect/i.test(error.message)))
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED|connect ECONN|Can't reach database server/.test(error.message))
     return 'cannot connect to the database (check DATABASE_URL and that PostgreSQL is running)';
   const lines = error.message.split('\n').map((l) => l.trim()).filter(Boolean);
   const line = error.name.startsWith('PrismaClient') ? lines[lines.length - 1] : lines[0];

@@ -3,12 +3,13 @@
  * are already CANCELLED in PostgreSQL and the worker skips cancelled runs, so a Redis that is
  * down only leaves jobs that will be dropped when picked up.
  */
-import { createWorkflowQueue } from '../worker/queue.js';
 import type { CliContext } from './context.js';
 
 export async function removeQueuedJobs(ctx: CliContext, executionIds: string[]): Promise<void> {
   if (executionIds.length === 0) return;
   const rows = await ctx.prisma.workflowExecution.findMany({ where: { id: { in: executionIds } }, select: { id: true, attempt: true } });
+  // Loaded only when needed: BullMQ is heavy and most commands never touch Redis.
+  const { createWorkflowQueue } = await import('../worker/queue.js');
   const queue = createWorkflowQueue({ connection: ctx.config.REDIS_URL, prefix: ctx.config.QUEUE_PREFIX, logger: ctx.logger });
   try {
     for (const row of rows) {
