@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import express from 'express';
 import { createAppServices, type WiredAppServices } from '../../../src/app/create-app-services.js';
-import { createTeamsBot, type TeamsBotHandle } from '../../../src/bot/teams/index.js';
+import { createTeamsBot, type TeamsAuthOverrides, type TeamsBotHandle } from '../../../src/bot/teams/index.js';
 import { loadConfig } from '../../../src/config.js';
 import type { ActionRunner } from '../../../src/engine/ports.js';
 import { PrismaExecutionStore } from '../../../src/store/PrismaExecutionStore.js';
@@ -80,7 +80,8 @@ export async function startTeamsHarness(options: HarnessOptions = {}): Promise<T
     services,
     prisma: db.prisma,
     logger,
-    auth: { openIdMetadataUrl: issuer.openIdMetadataUrl, tokenIssuer: issuer.issuer, msalClient },
+        // The ESM and CJS builds of msal-node declare the same class twice; it is one class at run time.
+    auth: { openIdMetadataUrl: issuer.openIdMetadataUrl, tokenIssuer: issuer.issuer, msalClient: msalClient as unknown as TeamsAuthOverrides['msalClient'] },
     retry: { baseDelayMs: 20, maxDelayMs: 3000 },
   });
   const app = express();
