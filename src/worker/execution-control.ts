@@ -25,7 +25,6 @@ export interface UnfinishedExecution {
 export interface CrashRecord {
   status: 'PENDING' | 'FAILED';
   crashCount: number;
-  currentNodeId: string | null;
   fence: number;
 }
 
@@ -81,23 +80,18 @@ export class ExecutionControl {
    * lease away from the old holder (fence + 1), and either hand it back as PENDING or, after
    * `maxCrashes`, fail it with a reason. Null when someone else got there first.
    */
-  async recordCrash(executionId: string, seenFence: number, maxCrashes: number): Promise<CrashRecord | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ status: 'PENDING' | 'FAILED'; crashCount: number; currentNodeId: string | null; fence: number }>>`
+  async recordCrash(executionId: string, seenFence: number, maxCrashes: number, step: string | null): Promise<CrashRecord | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ status: 'PENDING' | 'FAILED'; crashCount: number; fence: number }>>`
       UPDATE "WorkflowExecution"
          SET "crashCount" = "crashCount" + 1,
              fence = fence + 1,
              status = (CASE WHEN "crashCount" + 1 >= ${maxCrashes} THEN 'FAILED' ELSE 'PENDING' END)::"ExecutionStatus",
+             error = CASE WHEN "crashCount" + 1 >= ${maxCrashes} THEN ${crashFailureMessage(maxCrashes, step)} ELSE error END,
              "completedAt" = CASE WHEN "crashCount" + 1 >= ${maxCrashes} THEN now() ELSE NULL END,
              "updatedAt" = now()
        WHERE id = ${executionId}::uuid AND status = 'RUNNING' AND fence = ${seenFence}
-   RETURNING status::text AS status, "crashCount", "currentNodeId", fence`;
-    const row = rows[0];
-    if (row?.status === 'FAILED') {
-      await this.prisma.$executeRaw`
-        UPDATE "WorkflowExecution" SET error = ${crashFailureMessage(row.crashCount, row.currentNodeId)}
-         WHERE id = ${executionId}::uuid AND fence = ${row.fence}`;
-    }
-    return row ?? null;
+   RETURNING status::text AS status, "crashCount", fence`;
+    return rows[0] ?? null;
   }
 
   /** Fenced RUNNING -> PENDING for a delay node: the run continues at `resumeAt` from a delayed job. */

@@ -24,6 +24,7 @@ import { crashFailureMessage, ExecutionControl } from './execution-control.js';
 import { createWorkflowQueue, openRedis, WORKFLOW_QUEUE_NAME, WorkflowJobDataSchema, type RedisConnection, type WorkflowJobData, type WorkflowQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { retryExecution, type RetryResult } from './retry.js';
+import { nextStepLabel } from './next-step.js';
 import { isUuid, loadRunContext, type RunContext } from './run-context.js';
 import { buildWorkerRunView } from './run-view.js';
 import { referencedSecretNames, type SecretLoader } from './secrets.js';
@@ -213,12 +214,12 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
   try {
     if (record.status === 'RUNNING') {
       // Nobody holds a RUNNING run whose job we were given: its worker died or lost the job.
-      const crash = await rt.control.recordCrash(executionId, record.fence, rt.maxCrashes);
+      const crash = await rt.control.recordCrash(executionId, record.fence, rt.maxCrashes, nextStepLabel(record));
       if (!crash) {
         log.info({}, 'run changed hands while recovering; job skipped');
         return;
       }
-      log.warn({ crashCount: crash.crashCount, currentNodeId: crash.currentNodeId }, 'recovering a run whose worker stopped');
+      log.warn({ crashCount: crash.crashCount, step: nextStepLabel(record) }, 'recovering a run whose worker stopped');
       if (crash.status === 'FAILED') {
         const failed = await rt.store.get(executionId);
         if (failed) {
@@ -353,7 +354,9 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     }
     const executionId = job.data.executionId;
     void (async () => {
-      if (await control.failUnfinished(executionId, crashFailureMessage(maxCrashes + 1, null))) {
+      const before = await deps.store.get(executionId);
+      const step = before ? nextStepLabel(before) : null;
+      if (await control.failUnfinished(executionId, crashFailureMessage(job.stalledCounter || maxCrashes + 1, step))) {
         const rec = await deps.store.get(executionId);
         const ctx = await loadRunContext(deps.prisma, executionId);
         if (rec) {

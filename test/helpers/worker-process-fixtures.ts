@@ -25,6 +25,8 @@ export interface RawRequest {
   pid: string | undefined;
   /** Whether the client was still there when the response was sent. */
   answered: boolean;
+  /** When the client hung up before the answer (an aborted request). */
+  abortedAt?: number;
   /** Whether this request applied the effect (first for its key) or replayed it. */
   applied: boolean;
 }
@@ -107,7 +109,10 @@ export class EffectServer {
     const b = this.behaviourFor(path);
     let clientGone = false;
     res.on('close', () => {
-      if (!res.writableFinished) clientGone = true;
+      if (!res.writableFinished) {
+        clientGone = true;
+        entry.abortedAt ??= Date.now();
+      }
     });
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
     const status = b.status ?? 200;

@@ -33,9 +33,6 @@ const handle = await startWorkflowWorker({
   reconcileGraceMs: 3000,
   progressIntervalMs: 200,
 });
-await handle.worker.waitUntilReady();
-process.stdout.write('ready\n');
-
 const stop = async () => {
   await stopWorkflowWorker(handle, Number(env.SHUTDOWN_MS ?? 5000));
   await prisma.$disconnect();
@@ -43,3 +40,5 @@ const stop = async () => {
 };
 process.once('SIGTERM', () => void stop());
 process.once('SIGINT', () => void stop());
+await handle.worker.waitUntilReady();
+process.stdout.write('ready\n');
