@@ -20,7 +20,9 @@ export type WebhookMisbehaviour =
   | { kind: 'stream'; bytes: number }
   | { kind: 'slow-body'; bytesPerSecond: number }
   | { kind: 'slow-headers' }
-  | { kind: 'redirect'; location: string; status?: number };
+  | { kind: 'redirect'; location: string; status?: number }
+  /** Answers with the request echoed back (headers, path, body), as careless servers do in errors. */
+  | { kind: 'echo'; status: number };
 
 export class FakeWebhookReceiver {
   readonly requests: RecordedRequest[] = [];
@@ -91,6 +93,10 @@ export class FakeWebhookReceiver {
       case 'rate-limit':
         res.writeHead(429, { 'retry-after': String(mode.retryAfterSeconds), 'content-type': 'application/json' });
         res.end('{"error":"slow down"}');
+        return;
+      case 'echo':
+        res.writeHead(mode.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: mode.status >= 400 ? `rejected ${req.url}` : undefined, headers: req.headers, body: this.requests.at(-1)?.body }));
         return;
       case 'redirect':
         res.writeHead(mode.status ?? 302, { location: mode.location });
