@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedError, TransientError, UserError } from '../../../src/engine/errors.js';
+import { BlockedDestinationError, RateLimitedError, TransientError, UserError } from '../../../src/engine/errors.js';
 import { ActionRegistry } from '../../../src/integrations/ActionRegistry.js';
 import { MemoryIntentStore } from '../../../src/integrations/IntentStore.js';
 import { createJiraCreateIssueAction, jiraIdempotencyLabel } from '../../../src/integrations/actions/jira.js';
@@ -98,5 +98,22 @@ describe('jira.create_issue', () => {
     await registry().run('jira.create_issue', { project: 'OPS', summary: 'x' }, makeContext({ secrets, executionId: 'e9', nodeId: 'n', attempt: 2 }));
     expect(jira.issues).toHaveLength(1);
     expect((await intents.get('e9:n'))?.state).toBe('done');
+  });
+});
+
+describe('jira.create_issue egress', () => {
+  it('goes through the guarded agent: a Jira host name resolving to loopback is blocked unless allow-listed', async () => {
+    const port = new URL(jira.url).port;
+    const lookup = ((_h: string, o: { all?: boolean }, cb: (e: null, a: unknown, f?: number) => void) =>
+      o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as never;
+    const blocked = new ActionRegistry([createJiraCreateIssueAction({ baseUrl: `http://jira.test:${port}`, intents, guard: new EgressGuard({ lookup }) })]);
+    const err = await blocked.run('jira.create_issue', { project: 'OPS', summary: 'x' }, makeContext({ secrets })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BlockedDestinationError);
+    expect((err as Error).message).toMatch(/blocked destination: jira\.test resolves to 127\.0\.0\.1 \(loopback\)/);
+    expect(jira.requests).toHaveLength(0);
+
+    const allowed = new ActionRegistry([createJiraCreateIssueAction({ baseUrl: `http://jira.test:${port}`, intents, guard: new EgressGuard({ lookup, allowList: ['jira.test'] }) })]);
+    const out = await allowed.run('jira.create_issue', { project: 'OPS', summary: 'x' }, makeContext({ secrets, executionId: 'other' }));
+    expect(out.url).toBe(`http://jira.test:${port}/browse/OPS-1`);
   });
 });
