@@ -18,6 +18,8 @@ export interface ConnectorCall {
   body: Record<string, unknown>;
   authorization?: string;
   status: number;
+  /** The id the connector answered with (new activity or conversation). */
+  responseId?: string;
   at: number;
 }
 
@@ -127,6 +129,8 @@ export class FakeBotConnector {
 
     const respond = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
+      const id = (payload as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') call.responseId = id;
       this.calls.push(call);
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(payload));
