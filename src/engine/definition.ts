@@ -317,11 +317,70 @@ function semanticIssues(def: WorkflowDefinition): Array<{ path: PropertyKey[]; m
 
 /** Validates an already-parsed document (shape, graph, templates, action inputs). */
 export function validateWorkflowDefinition(data: unknown): DefinitionResult {
+  const checked = allIssues(data);
+  if (!checked.ok) return { ok: false, errors: checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  return { ok: true, definition: checked.definition };
+}
+
+type RawIssue = { path: PropertyKey[]; message: string };
+
+/** Stand-ins for nodes whose own fields are invalid: the right id and type, nothing to complain about. */
+function placeholderNode(id: string, type: unknown): WorkflowNode {
+  switch (type) {
+    case 'trigger':
+      return { id, type: 'trigger' };
+    case 'condition':
+      return { id, type: 'condition', field: 'incident.id', value: null };
+    case 'delay':
+      return { id, type: 'delay', seconds: 0 };
+    default:
+      return { id, type: 'action', action: 'incident.update', input: { status: 'placeholder' } };
+  }
+}
+
+/**
+ * Shape issues plus, when the shape is wrong only inside single nodes or top-level fields, the
+ * graph issues too: invalid nodes are replaced by harmless stand-ins so that one typo does not hide
+ * a dangling edge elsewhere. Issues under a stand-in or an already reported path are not repeated.
+ */
+function allIssues(data: unknown): { ok: true; definition: WorkflowDefinition } | { ok: false; issues: RawIssue[] } {
   const parsed = WorkflowDocumentSchema.safeParse(data);
-  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error).map((i) => ({ path: formatPath(i.path), message: i.message })) };
-  const issues = semanticIssues(parsed.data);
-  if (issues.length > 0) return { ok: false, errors: issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
-  return { ok: true, definition: parsed.data };
+  if (parsed.success) {
+    const issues = semanticIssues(parsed.data);
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, definition: parsed.data };
+  }
+  const shape = zodIssues(parsed.error);
+  const raw = data as { nodes?: unknown; edges?: unknown; settings?: unknown };
+  const rawEdges = raw?.edges ?? [];
+  const edgesOk = z.array(EdgeSchema).safeParse(rawEdges);
+  if (typeof data !== 'object' || data === null || !Array.isArray(raw.nodes) || !edgesOk.success) return { ok: false, issues: shape };
+  const replaced = new Set<number>();
+  const nodes = raw.nodes.map((n: unknown, i: number) => {
+    const node = NodeSchema.safeParse(n);
+    if (node.success) return node.data;
+    replaced.add(i);
+    const id = (n as { id?: unknown } | null)?.id;
+    return placeholderNode(typeof id === 'string' ? id : `#${i}`, (n as { type?: unknown } | null)?.type);
+  });
+  const settings = SettingsSchema.safeParse(raw.settings ?? {});
+  const lenient: WorkflowDefinition = {
+    name: 'placeholder',
+    description: '',
+    enabled: true,
+    trigger: { type: 'manual' },
+    conditions: [],
+    // An invalid timeout is reported already; the longest one keeps delays from being blamed for it.
+    settings: settings.success ? settings.data : { timeout: '15min' },
+    nodes,
+    edges: edgesOk.data,
+  };
+  const reported = shape.map((i) => formatPath(i.path));
+  const extra = semanticIssues(lenient).filter((issue) => {
+    if (issue.path[0] === 'nodes' && typeof issue.path[1] === 'number' && replaced.has(issue.path[1])) return false;
+    const path = formatPath(issue.path);
+    return !reported.some((r) => path === r || path.startsWith(`${r}.`) || path.startsWith(`${r}[`));
+  });
+  return { ok: false, issues: [...shape, ...extra] };
 }
 
 /** Like `validateWorkflowDefinition` but throws `InvalidWorkflowError`. */
@@ -368,9 +427,9 @@ export function parseWorkflowDocument(text: string, options: { fileName?: string
     };
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  const parsed = WorkflowDocumentSchema.safeParse(data);
-  const raw = parsed.success ? semanticIssues(parsed.data) : zodIssues(parsed.error);
-  if (raw.length === 0 && parsed.success) return { ok: true, definition: parsed.data };
+  const checked = allIssues(data);
+  if (checked.ok) return { ok: true, definition: checked.definition };
+  const raw = checked.issues;
   const contents = doc.contents as YamlNode | null;
   return {
     ok: false,

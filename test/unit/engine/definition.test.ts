@@ -370,7 +370,12 @@ describe('workflow documents from text', () => {
     ].join('\n');
     const zodFailure = parseWorkflowDocument(text, { fileName: 'broken.yml' });
     expect(zodFailure.ok).toBe(false);
-    if (!zodFailure.ok) expect(zodFailure.errors).toEqual([expect.objectContaining({ path: 'settings.timeout', line: 5, file: 'broken.yml' })]);
+    if (!zodFailure.ok) {
+      expect(zodFailure.errors).toEqual([
+        expect.objectContaining({ path: 'settings.timeout', line: 5, file: 'broken.yml' }),
+        expect.objectContaining({ path: 'nodes[1].input.url', line: 13, file: 'broken.yml' }),
+      ]);
+    }
 
     const semantic = parseWorkflowDocument(text.replace('2min', '1min'), { fileName: 'broken.yml' });
     expect(semantic.ok).toBe(false);
@@ -426,5 +431,26 @@ describe('example workflows in workflows/', () => {
     expect(resolved && actionsOf(resolved)).toContain('linear.create_issue');
     const aged = defs.find((d) => d.trigger.type === 'age' && d.trigger.minutes === 30);
     expect(aged && actionsOf(aged)).toEqual(expect.arrayContaining(['incident.update', 'chat.post']));
+  });
+});
+
+describe('workflow definitions: shape and graph errors together', () => {
+  it('reports graph errors even when a node or a setting is malformed', () => {
+    const d = chain();
+    d.settings = { timeout: '10min' };
+    d.nodes[1]!.input = 'not an object';
+    d.edges.push({ from: 'c', to: 'nowhere' });
+    const result = validateWorkflowDefinition(d);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.map((e) => e.path).sort()).toEqual(['edges[3].to', 'nodes[1].input', 'settings.timeout']);
+  });
+
+  it('does not blame other nodes for a node whose type is unknown', () => {
+    const d = chain();
+    d.nodes[2]!.type = 'loop';
+    (d.nodes[3]!.input as Record<string, unknown>).body = '{{incident.nope}}';
+    const result = parseWorkflowDocument(JSON.stringify(d, null, 2));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.map((e) => e.path)).toEqual(['nodes[2].type', 'nodes[3].input.body']);
   });
 });
