@@ -145,8 +145,9 @@ function scrubString(text: string, forms: string[]): string {
  * Removes every secret value, and its base64, base64url, URL-encoded and JSON-escaped forms,
  * from a string or from every string (keys included) in a JSON-like value. Use it on anything
  * that came back from the outside (error bodies from Jira or a webhook) before it is stored,
- * logged or shown. A secret embedded in a larger encoded blob (e.g. inside `user:secret` in
- * basic auth) is only caught in the forms listed above.
+ * logged or shown. `Error` instances inside become `Name: message` strings. Every non-empty
+ * value is removed, however short. A secret embedded in a larger encoded blob (e.g. inside
+ * `user:secret` in basic auth) is only caught in the forms listed above.
  */
 export function redactSecrets<T>(value: T, secrets: SecretSource): T {
   const forms = secretValues(secrets)
