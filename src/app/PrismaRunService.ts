@@ -128,7 +128,7 @@ export class PrismaRunService implements RunService {
     requireTeam(actor, row.incident.teamId, 'retry runs on this incident');
     const result = await this.scheduler.retry(row.id, auditActor(actor));
     if (result.outcome === 'retrying') {
-      await writeAudit(this.prisma, actor, 'execution.retry', { type: 'execution', id: row.id }, { workflowVersion: row.workflowVersion });
+      // The worker's retry transition writes the `execution.retry` audit row (actor = `by`).
       const current = await this.prisma.workflow.findUnique({ where: { id: row.workflowId }, select: { version: true } });
       if (current && current.version > row.workflowVersion) {
         return { ...result, message: `${result.message} It uses version ${row.workflowVersion} of the workflow, as the run did (version ${current.version} is newer).` };
