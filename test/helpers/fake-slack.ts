@@ -27,6 +27,13 @@ export interface RateLimitRule {
   retryAfterSeconds: number;
 }
 
+export interface FailureRule {
+  method: string;
+  /** HTTP status to answer (e.g. 500, 503). */
+  status: number;
+  times?: number;
+}
+
 export interface ResponseUrlPost {
   id: string;
   body: Record<string, unknown>;
@@ -39,6 +46,7 @@ export class FakeSlack {
   readonly messages = new Map<string, { channel: string; ts: string; text: unknown; blocks: unknown[]; updates: number }>();
   readonly token: string;
   private rules: Array<RateLimitRule & { left: number }> = [];
+  private failures: Array<FailureRule & { left: number }> = [];
   private server: Server | null = null;
   private seq = 0;
   private tsCounter = 1_700_000_000;
@@ -75,6 +83,11 @@ export class FakeSlack {
   /** Refuse the next `times` matching calls with 429 and `Retry-After`. */
   rateLimit(rule: RateLimitRule): void {
     this.rules.push({ ...rule, left: rule.times ?? 1 });
+  }
+
+  /** Answer the next `times` calls of `method` with an HTTP error (after recording them). */
+  fail(rule: FailureRule): void {
+    this.failures.push({ ...rule, left: rule.times ?? 1 });
   }
 
   /** Successful calls of `method` (optionally for one channel). */
@@ -116,6 +129,13 @@ export class FakeSlack {
 
     if (token !== this.token) {
       send(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
+      return;
+    }
+    const failure = this.failures.find((f) => f.left > 0 && f.method === method);
+    if (failure) {
+      failure.left -= 1;
+      call.status = failure.status;
+      send(res, failure.status, 'upstream trouble', 'text/plain');
       return;
     }
     const rule = this.rules.find((r) => r.left > 0 && r.method === method && (r.channel === undefined || r.channel === args.channel));

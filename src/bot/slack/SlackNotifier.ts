@@ -43,11 +43,12 @@ export class SlackNotifier implements ChatNotifier {
   private readonly coalescer: ProgressCoalescer;
   private readonly gate: ChannelGate;
   private readonly logger: Logger;
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: SlackNotifierDeps) {
     this.logger = deps.logger.child({ component: 'slack-notifier' });
     this.gate = deps.gate ?? new ChannelGate();
-    this.coalescer = new ProgressCoalescer({ publishProgress: (view) => this.publishNow(view), notifyFailure: async () => {}, postMessage: async () => ({ ref: '' }) }, {
+    this.coalescer = new ProgressCoalescer({ publishProgress: (view) => this.publishSerially(view), notifyFailure: async () => {}, postMessage: async () => ({ ref: '' }) }, {
       intervalMs: deps.editIntervalMs ?? 1000,
       logger: this.logger,
     });
@@ -61,6 +62,21 @@ export class SlackNotifier implements ChatNotifier {
   /** Deliver everything queued and wait for it (shutdown, tests). */
   async flush(): Promise<void> {
     await this.coalescer.flush();
+    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /**
+   * One publish at a time per run, in order: two concurrent first publishes would both find no
+   * stored message and post twice (the coalescer's flush can overlap an in-flight send).
+   */
+  private publishSerially(view: RunView): Promise<void> {
+    const previous = this.chains.get(view.executionId) ?? Promise.resolve();
+    const next = previous.then(() => this.publishNow(view));
+    this.chains.set(view.executionId, next);
+    void next.finally(() => {
+      if (this.chains.get(view.executionId) === next) this.chains.delete(view.executionId);
+    });
+    return next;
   }
 
   /** Post or update the run message in every Slack channel of the incident. */

@@ -338,7 +338,7 @@ export function renderReply(reply: Reply): SlackMessage {
       const i = reply.incident;
       return {
         response_type,
-        text: plain(`${reply.headline}: #${i.number} ${i.title}`, 300),
+        text: plain(`${reply.headline}: ${i.title}`, 300),
         blocks: [
           { type: 'header', text: { type: 'plain_text', text: plain(`Incident #${i.number}: ${i.title}`, LIMITS.headerText) } },
           {
