@@ -14,6 +14,8 @@ export interface ActionHandler<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly schema: S;
   run(input: z.output<S>, ctx: ActionContext): Promise<Record<string, unknown>>;
+  /** Secrets this handler reads by name besides those the templates reference (credentials, signing key). */
+  secretNames?(input: z.output<S>): string[];
 }
 
 /** Helper that keeps the input type tied to the schema. */
@@ -39,6 +41,17 @@ export class ActionRegistry implements ActionRunner {
   /** Registered action types, sorted. */
   types(): string[] {
     return [...this.handlers.keys()].sort();
+  }
+
+  /**
+   * Names of the secrets the handler itself needs for this (unrendered or rendered) input, so the
+   * worker decrypts only those plus the ones the templates reference. Empty for unknown types.
+   */
+  secretNamesFor(actionType: string, input: Record<string, unknown>): string[] {
+    const handler = this.handlers.get(actionType);
+    if (!handler?.secretNames) return [];
+    const parsed = handler.schema.safeParse(input);
+    return parsed.success ? handler.secretNames(parsed.data) : [];
   }
 
   async run(actionType: string, input: Record<string, unknown>, ctx: ActionContext): Promise<Record<string, unknown>> {

@@ -73,6 +73,7 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
   return defineAction({
     type: KIND,
     schema: jiraCreateIssueInputSchema,
+    secretNames: () => [emailSecret, tokenSecret],
     async run(input: JiraCreateIssueInput, ctx: ActionContext) {
       if (!options.baseUrl) throw new UserError('Jira is not configured: set JIRA_BASE_URL');
       const email = ctx.secrets.get(emailSecret);

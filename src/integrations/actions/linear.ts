@@ -60,6 +60,7 @@ export function createLinearCreateIssueAction(options: LinearActionOptions): Act
   return defineAction({
     type: 'linear.create_issue',
     schema: linearCreateIssueInputSchema,
+    secretNames: () => [apiKeySecret],
     async run(input: LinearCreateIssueInput, ctx: ActionContext) {
       const apiKey = ctx.secrets.get(apiKeySecret);
       if (apiKey === undefined) throw new UserError(`Linear API key missing: set secret ${apiKeySecret}`);

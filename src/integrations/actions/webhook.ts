@@ -85,6 +85,7 @@ export function createWebhookAction(options: WebhookActionOptions): ActionHandle
   return defineAction({
     type: 'webhook',
     schema: webhookInputSchema,
+    secretNames: (input: WebhookInput) => (input.signingSecret ? [input.signingSecret] : []),
     async run(input: WebhookInput, ctx: ActionContext) {
       const url = options.guard.assertUrl(input.url);
       const where = `${input.method} ${url.origin}${url.pathname}`;
