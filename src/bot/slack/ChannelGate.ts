@@ -64,10 +64,12 @@ export class ChannelGate {
         return await call();
       } catch (error) {
         const after = retryAfterMs(error);
-        if (after === null || attempt >= this.maxRetries) throw error;
+        if (after === null) throw error;
+        // Record the pause even when giving up, so the next call for this channel still waits.
         const waitMs = Math.min(after, this.maxWaitMs);
         this.pausedUntil.set(channel, Math.max(this.pausedUntil.get(channel) ?? 0, this.now() + waitMs));
         this.options.onRateLimited?.(channel, waitMs);
+        if (attempt >= this.maxRetries) throw error;
       }
     }
   }

@@ -18,6 +18,10 @@ export { SlackNotifier } from './SlackNotifier.js';
 export { SlackHttpReceiver, verifySlackSignature } from './SlackHttpReceiver.js';
 export { REQUIRED_BOT_SCOPES, SLASH_COMMANDS, ACTION_IDS, EVENT_TYPES } from './handlers.js';
 
+/** How long delivery claims are kept (Slack replays are refused by signature after five minutes). */
+export const LEDGER_RETENTION_MS = 60 * 60 * 1000;
+const LEDGER_PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
 export interface SlackBotDeps {
   config: Pick<Config, 'SLACK_SIGNING_SECRET' | 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN' | 'SLACK_SOCKET_MODE' | 'SLACK_API_URL'>;
   services: AppServices;
@@ -88,9 +92,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     router = receiver.router;
   }
 
+  const prismaLedger = new PrismaDeliveryLedger(deps.prisma);
   const handlers = registerHandlers(app, {
     services: deps.services,
-    ledger: deps.options?.ledger ?? new PrismaDeliveryLedger(deps.prisma),
+    ledger: deps.options?.ledger ?? prismaLedger,
     logger,
     ...(deps.options?.ackDeadlineMs !== undefined ? { ackDeadlineMs: deps.options.ackDeadlineMs } : {}),
   });
@@ -105,14 +110,26 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     ...(deps.options?.editIntervalMs !== undefined ? { editIntervalMs: deps.options.editIntervalMs } : {}),
   });
 
+  // Claims only matter inside Slack's five-minute replay window; keep an hour, drop the rest.
+  let pruneTimer: NodeJS.Timeout | null = null;
+  const prune = () => {
+    prismaLedger.prune(LEDGER_RETENTION_MS).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: ledger prune failed'));
+  };
+
   return {
     router,
     notifier,
     handlers,
     async start() {
+      if (!pruneTimer) {
+        pruneTimer = setInterval(prune, LEDGER_PRUNE_INTERVAL_MS);
+        pruneTimer.unref();
+      }
       if (config.SLACK_SOCKET_MODE) await app.start();
     },
     async stop() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = null;
       if (config.SLACK_SOCKET_MODE) await app.stop();
       await notifier.flush();
     },

@@ -89,7 +89,7 @@ function expectWithinLimits(message: Parameters<typeof checkMessage>[0]): void {
 
 describe('Block Kit rendering stays within limits for hostile input', () => {
   it('run messages', () => {
-    fc.assert(fc.property(runView, (view) => { expectWithinLimits(renderRun(view)); }), { numRuns: 100 });
+    fc.assert(fc.property(runView, (view) => { expectWithinLimits(renderRun(view)); }), { numRuns: 60 });
   });
 
   it('failure alerts and DMs', () => {
@@ -100,14 +100,14 @@ describe('Block Kit rendering stays within limits for hostile input', () => {
     fc.assert(fc.property(alert, (a) => {
       expectWithinLimits(renderFailureAlert(a));
       expectWithinLimits(renderFailureDm(a, 'author'));
-    }), { numRuns: 150 });
+    }), { numRuns: 60 });
   });
 
   it('command replies and posted messages', () => {
     fc.assert(fc.property(reply, hostile, (r, text) => {
       expectWithinLimits(renderReply(r));
       expectWithinLimits(renderPlainMessage(text));
-    }), { numRuns: 100 });
+    }), { numRuns: 60 });
   });
 
   it('renders the buttons a run allows, carrying the execution id', () => {
