@@ -54,6 +54,8 @@ export interface CatalogChange {
 export interface ApplyOptions {
   /** Who applied: a user's name or e-mail (linked to that user when one matches) or any label. */
   author: string;
+  /** How the audit log names who applied (default `cli:<author>`; the HTTP API passes its own). */
+  auditActor?: string;
   /** Delete (soft: `deletedAt`, disabled) workflows in the database that the documents do not mention. */
   prune?: boolean;
 }
@@ -160,6 +162,7 @@ export class WorkflowCatalog {
         const byName = new Map(documents.map((d) => [d.name, d]));
         const now = new Date();
         const disabled: string[] = [];
+        const auditActor = options.auditActor ?? `cli:${author.name}`;
 
         for (const change of changes) {
           if (change.action === 'create' || change.action === 'update') {
@@ -203,7 +206,7 @@ export class WorkflowCatalog {
             });
             await tx.auditLog.create({
               data: {
-                actor: `cli:${author.name}`,
+                actor: auditActor,
                 action: change.action === 'create' ? 'workflow.created' : 'workflow.updated',
                 targetType: 'workflow',
                 targetId: workflowId,
@@ -216,7 +219,7 @@ export class WorkflowCatalog {
             const row = rows.get(change.name)!;
             await tx.workflow.update({ where: { id: row.id }, data: { enabled: false, deletedAt: now } });
             await tx.auditLog.create({
-              data: { actor: `cli:${author.name}`, action: 'workflow.deleted', targetType: 'workflow', targetId: row.id, details: { name: row.name, version: row.version } },
+              data: { actor: auditActor, action: 'workflow.deleted', targetType: 'workflow', targetId: row.id, details: { name: row.name, version: row.version } },
             });
             disabled.push(row.id);
           }
