@@ -145,16 +145,16 @@ export class PrismaIncidentService implements IncidentService {
 
   async setStatus(actor: Actor, incidentId: string, status: string): Promise<IncidentSummary> {
     normaliseStatus(status);
-    return this.update(incidentId, { status }, { actor: toEventActor(actor), auditActor: actor }, actor);
+    return this.applyChange(incidentId, { status }, { actor: toEventActor(actor), auditActor: actor }, actor);
   }
 
   async setPriority(actor: Actor, incidentId: string, priority: string): Promise<IncidentSummary> {
     normalisePriority(priority);
-    return this.update(incidentId, { priority }, { actor: toEventActor(actor), auditActor: actor }, actor);
+    return this.applyChange(incidentId, { priority }, { actor: toEventActor(actor), auditActor: actor }, actor);
   }
 
   async assign(actor: Actor, incidentId: string, assigneeUserId: string | null): Promise<IncidentSummary> {
-    return this.update(incidentId, { assigneeId: assigneeUserId }, { actor: toEventActor(actor), auditActor: actor }, actor);
+    return this.applyChange(incidentId, { assigneeId: assigneeUserId }, { actor: toEventActor(actor), auditActor: actor }, actor);
   }
 
   async escalate(actor: Actor, incidentId: string): Promise<IncidentSummary> {
@@ -181,12 +181,17 @@ export class PrismaIncidentService implements IncidentService {
     return toIncidentSummary(row);
   }
 
+  async update(actor: Actor, incidentId: string, patch: IncidentPatch): Promise<IncidentSummary> {
+    return this.applyChange(incidentId, patch, { actor: toEventActor(actor), auditActor: actor }, actor);
+  }
+
   /**
    * Change status, priority and/or assignee in one transaction. A status change emits
    * `state_changed` carrying `origin.executionChain`; a change to the same value is a no-op.
-   * `permissionActor` is checked against the incident's team (absent for workflow-made changes).
+   * `permissionActor` is checked against the incident's team (absent for workflow-made changes,
+   * such as the incident.update action).
    */
-  async update(incidentId: string, patch: IncidentPatch, origin: ChangeOrigin, permissionActor?: Actor): Promise<IncidentSummary> {
+  async applyChange(incidentId: string, patch: IncidentPatch, origin: ChangeOrigin, permissionActor?: Actor): Promise<IncidentSummary> {
     const status = patch.status === undefined ? undefined : normaliseStatus(patch.status);
     const priority = patch.priority === undefined ? undefined : normalisePriority(patch.priority);
     const where = incidentWhere(incidentId);

@@ -92,6 +92,8 @@ export interface IncidentService {
   setPriority(actor: Actor, incidentId: string, priority: string): Promise<IncidentSummary>;
   assign(actor: Actor, incidentId: string, assigneeUserId: string | null): Promise<IncidentSummary>;
   escalate(actor: Actor, incidentId: string): Promise<IncidentSummary>;
+  /** Several changes at once, all or nothing (one transaction, one audit row; a status change emits state_changed). */
+  update(actor: Actor, incidentId: string, patch: { status?: string; priority?: string; assigneeId?: string | null }): Promise<IncidentSummary>;
 }
 
 export interface RunService {

@@ -40,7 +40,7 @@ export function createIncidentUpdateAction(deps: IncidentUpdateDeps) {
       const actor: EventActor = { kind: 'workflow', id: ctx.executionId, name: `workflow ${ctx.workflowId}` };
       try {
         const assigneeId = input.assignee === undefined ? undefined : await resolveAssignee(deps.prisma, input.assignee);
-        const updated = await deps.incidents.update(
+        const updated = await deps.incidents.applyChange(
           ctx.incidentId,
           {
             ...(input.status !== undefined ? { status: input.status } : {}),

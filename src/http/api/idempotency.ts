@@ -13,6 +13,8 @@ import { ApiError } from './errors.js';
 import type { ApiPrincipal } from './tokens.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Longer than the server's request timeout (30 s). */
+const ABANDONED_AFTER_MS = 120_000;
 
 interface StoredResult {
   fingerprint: string;
@@ -35,20 +37,29 @@ export function idempotency(prisma: PrismaClient, logger: Logger): RequestHandle
     const fingerprint = sha256(`${req.method} ${req.baseUrl}${req.path}\n${canonicalJson(req.body ?? null)}`);
 
     const pending: StoredResult = { fingerprint, state: 'pending' };
-    const inserted = await prisma.processedEvent.createMany({
-      data: [{ id, source: 'api', result: pending as unknown as Prisma.InputJsonValue }],
-      skipDuplicates: true,
-    });
-    if (inserted.count === 0) {
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 3) throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
+      const inserted = await prisma.processedEvent.createMany({
+        data: [{ id, source: 'api', result: pending as unknown as Prisma.InputJsonValue }],
+        skipDuplicates: true,
+      });
+      if (inserted.count === 1) break;
       const existing = await prisma.processedEvent.findUnique({ where: { id } });
-      const stored = existing?.result as StoredResult | null | undefined;
-      if (!stored) throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
-      if (stored.fingerprint !== fingerprint) {
+      if (!existing) continue;
+      const stored = existing.result as StoredResult | null;
+      if (stored?.fingerprint !== fingerprint) {
         throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.', 'Idempotency-Key');
       }
-      if (stored.state !== 'done') throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
-      res.set('Idempotent-Replayed', 'true').status(stored.status ?? 200).json(stored.body);
-      return;
+      if (stored.state === 'done') {
+        res.set('Idempotent-Replayed', 'true').status(stored.status ?? 200).json(stored.body);
+        return;
+      }
+      // A pending record older than any request can live belongs to a process that died mid-request.
+      if (attempt === 1 && existing.createdAt.getTime() < Date.now() - ABANDONED_AFTER_MS) {
+        await prisma.processedEvent.deleteMany({ where: { id, createdAt: existing.createdAt } });
+        continue;
+      }
+      throw new ApiError(409, 'conflict', 'A request with this Idempotency-Key is in progress; try again.', 'Idempotency-Key');
     }
 
     // Persist the outcome before the response leaves, so a quick repeat finds it.

@@ -122,13 +122,13 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
 
   router.patch('/incidents/:id', scope('incidents:write'), async (req, res) => {
     const body = parse(S.UpdateIncidentBody, req.body ?? {}, 'body');
-    const actor = actorOf(res);
-    const id = param(req, 'id');
-    let incident = await services.incidents.get(actor, id);
-    if (body.priority !== undefined) incident = await services.incidents.setPriority(actor, incident.id, body.priority);
-    if (body.assigneeId !== undefined) incident = await services.incidents.assign(actor, incident.id, body.assigneeId);
-    if (body.status !== undefined) incident = await services.incidents.setStatus(actor, incident.id, body.status);
-    res.json(incident);
+    res.json(
+      await services.incidents.update(actorOf(res), param(req, 'id'), {
+        ...(body.status !== undefined ? { status: body.status } : {}),
+        ...(body.priority !== undefined ? { priority: body.priority } : {}),
+        ...(body.assigneeId !== undefined ? { assigneeId: body.assigneeId } : {}),
+      }),
+    );
   });
 
   router.post('/incidents/:id/escalate', scope('incidents:write'), once, async (req, res) => {

@@ -163,6 +163,35 @@ describe('HTTP API v1', () => {
       expect(third.body.id).not.toBe(first.body.id);
     });
 
+    it('creates one incident when requests with the same key race', async () => {
+      const headers = { 'idempotency-key': 'race-1' };
+      const results = await Promise.all(Array.from({ length: 6 }, () => api.call('POST', '/incidents', { body: { title: 'Racing', team: 'payments' }, headers })));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+      expect(statuses).toContain(201);
+      const ids = new Set(results.filter((r) => r.status === 201).map((r) => r.body.id));
+      expect(ids.size).toBe(1);
+      expect(await api.db.prisma.incident.count({ where: { title: 'Racing' } })).toBe(1);
+    });
+
+    it('takes over a key whose first request was abandoned long ago (process died mid-request)', async () => {
+      const principal = await api.db.prisma.apiToken.findFirstOrThrow({ where: { name: 'alerting' } });
+      const { createHash } = await import('node:crypto');
+      const id = `api:${principal.id}:${createHash('sha256').update('abandoned').digest('hex')}`;
+      const body = { title: 'Abandoned', team: 'payments' };
+      const { canonicalJson } = await import('../../../src/catalog/checksum.js');
+      const fingerprint = createHash('sha256').update(`POST /api/v1/incidents\n${canonicalJson(body)}`).digest('hex');
+      await api.db.prisma.processedEvent.create({ data: { id, source: 'api', result: { fingerprint, state: 'pending' }, createdAt: new Date(Date.now() - 10 * 60_000) } });
+      const res = await api.call('POST', '/incidents', { body, headers: { 'idempotency-key': 'abandoned' } });
+      expect(res.status).toBe(201);
+      // A fresh pending record (a request still in flight) is not taken over.
+      const fresh = `api:${principal.id}:${createHash('sha256').update('in-flight').digest('hex')}`;
+      await api.db.prisma.processedEvent.create({ data: { id: fresh, source: 'api', result: { fingerprint, state: 'pending' } } });
+      const busy = await api.call('POST', '/incidents', { body, headers: { 'idempotency-key': 'in-flight' } });
+      expect(busy.status).toBe(409);
+      expect(await api.db.prisma.incident.count({ where: { title: 'Abandoned' } })).toBe(1);
+    });
+
     it('releases the key of a failed request so a corrected one can use it', async () => {
       const headers = { 'idempotency-key': 'retry-me' };
       expect((await api.call('POST', '/incidents', { body: { title: 'Fix me', team: 'nope' }, headers })).status).toBe(422);
@@ -211,8 +240,9 @@ describe('HTTP API v1', () => {
       const resolved = await api.call('PATCH', `/incidents/${incident.number}`, { body: { status: 'resolved' } });
       expect(resolved.body.status).toBe('resolved');
       expect((await api.db.prisma.incident.findUniqueOrThrow({ where: { id: incident.id } })).resolvedAt).not.toBeNull();
-      const audits = await api.db.prisma.auditLog.count({ where: { targetId: incident.id, action: 'incident.update' } });
-      expect(audits).toBe(4);
+      // One audit row per PATCH that changed something (the three-field one is one change).
+      const audits = await api.db.prisma.auditLog.findMany({ where: { targetId: incident.id, action: 'incident.update' }, orderBy: { id: 'asc' } });
+      expect(audits.map((a) => Object.keys((a.details as { changes: object }).changes).sort())).toEqual([['assigneeId', 'priority', 'status'], ['status']]);
     });
 
     it('PATCH answers 422 for an invalid status, an empty change or an unknown assignee, and 404 for an unknown incident', async () => {
@@ -225,6 +255,9 @@ describe('HTTP API v1', () => {
       const assignee = await api.call('PATCH', `/incidents/${incident.id}`, { body: { assigneeId: '3f1d2c4b-5a69-4e7f-8a9b-0c1d2e3f4a5b' } });
       expect(assignee.status).toBe(422);
       expect(assignee.body.error.field).toBe('assigneeId');
+      // All or nothing: a valid status with an unknown assignee changes nothing.
+      const mixed = await api.call('PATCH', `/incidents/${incident.id}`, { body: { status: 'investigating', assigneeId: '3f1d2c4b-5a69-4e7f-8a9b-0c1d2e3f4a5b' } });
+      expect(mixed.status).toBe(422);
       expect((await api.call('PATCH', '/incidents/999999', { body: { status: 'resolved' } })).status).toBe(404);
       expect((await api.call('GET', `/incidents/${incident.id}`)).body.status).toBe('open');
     });
