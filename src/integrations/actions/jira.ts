@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpException, Version3Client } from 'jira.js';
-import { UserError, type WorkflowError } from '../../engine/errors.js';
+import { TransientError, UserError, type WorkflowError } from '../../engine/errors.js';
 import { JiraCreateIssueInputSchema, type JiraCreateIssueInput } from '../../engine/action-inputs.js';
 import type { ActionContext } from '../../engine/ports.js';
 import { defineAction, type ActionHandler } from '../ActionRegistry.js';
@@ -63,6 +63,15 @@ function toWorkflowError(error: unknown, where: string, ctx: ActionContext, time
   return errorForTransport('Jira', error, where, { ctx: ctx.signal, timeout, timeoutMs });
 }
 
+/** Intent writes failing (database down) must not look like a Jira failure, and are worth a retry. */
+async function recordIntent<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new TransientError(`could not ${what} the Jira intent record: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
 /** Builds the `jira.create_issue` handler. */
 export function createJiraCreateIssueAction(options: JiraActionOptions): ActionHandler<typeof jiraCreateIssueInputSchema> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -100,7 +109,7 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
       const label = jiraIdempotencyLabel(ctx.idempotencyKey);
       const output = (issue: { id: string; key: string }) => ({ key: issue.key, id: issue.id, url: `${host}/browse/${issue.key}` });
 
-      const { record, created } = await options.intents.begin(ctx.idempotencyKey, KIND);
+      const { record, created } = await recordIntent('write', () => options.intents.begin(ctx.idempotencyKey, KIND));
       if (record.state === 'done' && record.result) {
         ctx.logger.debug({ key: record.result.key }, 'jira issue already created for this step');
         return record.result;
@@ -116,7 +125,7 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
         }
         if (found?.id && found.key) {
           const out = output({ id: found.id, key: found.key });
-          await options.intents.complete(ctx.idempotencyKey, out);
+          await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
           ctx.logger.info({ key: found.key, label }, 'found jira issue created by an earlier attempt');
           return out;
         }
@@ -138,7 +147,7 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
         throw toWorkflowError(error, CREATE, ctx, timeout, timeoutMs, now());
       }
       const out = output(createdIssue);
-      await options.intents.complete(ctx.idempotencyKey, out);
+      await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
       ctx.logger.info({ key: createdIssue.key }, 'created jira issue');
       return out;
     },
