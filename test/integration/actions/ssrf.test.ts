@@ -4,6 +4,7 @@
  */
 import dns from 'node:dns';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockedDestinationError, UserError } from '../../../src/engine/errors.js';
@@ -154,6 +155,13 @@ describe('SSRF guard', () => {
     for (const host of ['127.0.0.1', '::1', '0.0.0.0', 'loopback.test', 'rebind.test', 'localhost']) {
       const result = await get(host);
       expect(result, host).toBeInstanceOf(BlockedConnectError);
+    }
+    for (const host of ['127.0.0.1', 'loopback.test', 'mapped.test']) {
+      const result = await new Promise<unknown>((resolve) => {
+        const req = https.get({ host, port: counter.port, path: '/', agent: guard.httpsAgent }, (res) => resolve(res.statusCode));
+        req.on('error', resolve);
+      });
+      expect(result, `https ${host}`).toBeInstanceOf(BlockedConnectError);
     }
     expect(counter.count()).toBe(0);
   });
