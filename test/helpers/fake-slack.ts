@@ -45,6 +45,10 @@ export class FakeSlack {
   /** Current text/blocks of every message by `channel:ts` (posts, then updates). */
   readonly messages = new Map<string, { channel: string; ts: string; text: unknown; blocks: unknown[]; updates: number }>();
   readonly token: string;
+  /** App-level token accepted by apps.connections.open (Socket Mode). */
+  readonly appToken: string;
+  /** WebSocket URL handed out by apps.connections.open. */
+  socketUrl = '';
   private rules: Array<RateLimitRule & { left: number }> = [];
   private failures: Array<FailureRule & { left: number }> = [];
   private server: Server | null = null;
@@ -52,8 +56,9 @@ export class FakeSlack {
   private tsCounter = 1_700_000_000;
   url = '';
 
-  constructor(options: { token?: string } = {}) {
+  constructor(options: { token?: string; appToken?: string } = {}) {
     this.token = options.token ?? 'xoxb-test-token';
+    this.appToken = options.appToken ?? 'xapp-test-token';
   }
 
   /** Base URL for `slackApiUrl` (ends with a slash, as the WebClient expects). */
@@ -127,6 +132,11 @@ export class FakeSlack {
     const call: SlackCall = { method, args, status: 200, seq: ++this.seq, at: Date.now(), token };
     this.calls.push(call);
 
+    if (method === 'apps.connections.open') {
+      const valid = token === this.appToken && this.socketUrl !== '';
+      send(res, 200, valid ? { ok: true, url: this.socketUrl } : { ok: false, error: token === this.appToken ? 'internal_error' : 'invalid_auth' });
+      return;
+    }
     if (token !== this.token) {
       send(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
       return;
@@ -216,6 +226,6 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
 }
 
 /** Start a fake Slack on loopback. */
-export async function startFakeSlack(options: { token?: string } = {}): Promise<FakeSlack> {
+export async function startFakeSlack(options: { token?: string; appToken?: string } = {}): Promise<FakeSlack> {
   return new FakeSlack(options).start();
 }

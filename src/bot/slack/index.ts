@@ -3,7 +3,7 @@
  * Socket Mode), the listeners, the delivery ledger and the notifier.
  */
 import express, { type Router } from 'express';
-import { App, webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { AppServices } from '../../app/services.js';
 import type { Config } from '../../config.js';
 import type { ChatNotifier, Logger } from '../../engine/ports.js';
@@ -78,7 +78,13 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   let router: Router;
   if (config.SLACK_SOCKET_MODE) {
     if (!config.SLACK_APP_TOKEN) throw new Error('createSlackBot: SLACK_APP_TOKEN is required for Socket Mode');
-    app = new App({ socketMode: true, appToken: config.SLACK_APP_TOKEN, authorize, logger: slackLogger, clientOptions });
+    // Built here rather than by `App({ socketMode })` so apps.connections.open also goes to SLACK_API_URL.
+    const receiver = new SocketModeReceiver({
+      appToken: config.SLACK_APP_TOKEN,
+      logger: slackLogger,
+      installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
+    });
+    app = new App({ receiver, authorize, logger: slackLogger, clientOptions });
     router = express.Router();
   } else {
     if (!config.SLACK_SIGNING_SECRET) throw new Error('createSlackBot: SLACK_SIGNING_SECRET is required over HTTP');
