@@ -4,18 +4,24 @@
  */
 import { findReferences, forEachString } from '../engine/templates.js';
 
-/** Loads and decrypts secrets by name (the secret store implements it). Unknown names are left out. */
+/** Loads and decrypts secrets by name (`SecretStore` implements it). */
 export interface SecretLoader {
-  load(names: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  loadNames(names: Iterable<string>): Promise<ReadonlyMap<string, string>>;
 }
 
+/** Secrets an action handler needs for an input besides template references (`ActionRegistry.secretNamesFor`). */
+export type HandlerSecretNames = (actionType: string, input: Record<string, unknown>) => string[];
+
 /** Secret names referenced by a workflow definition, sorted and unique. */
-export function referencedSecretNames(definition: unknown): string[] {
+export function referencedSecretNames(definition: unknown, handlerNames?: HandlerSecretNames): string[] {
   const names = new Set<string>();
   const nodes = (definition as { nodes?: unknown } | null)?.nodes;
   if (!Array.isArray(nodes)) return [];
-  for (const node of nodes as Array<{ type?: unknown; input?: unknown }>) {
+  for (const node of nodes as Array<{ type?: unknown; action?: unknown; input?: unknown }>) {
     if (node?.type !== 'action') continue;
+    if (handlerNames && typeof node.action === 'string' && node.input !== null && typeof node.input === 'object') {
+      for (const name of handlerNames(node.action, node.input as Record<string, unknown>)) names.add(name);
+    }
     forEachString(node.input, (text, path) => {
       if (path.length === 1 && path[0] === 'signingSecret') names.add(text);
       for (const ref of findReferences(text)) {

@@ -27,7 +27,7 @@ import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
 import { isUuid, loadRunContext, type RunContext } from './run-context.js';
 import { buildWorkerRunView } from './run-view.js';
-import { referencedSecretNames, type SecretLoader } from './secrets.js';
+import { referencedSecretNames, type HandlerSecretNames, type SecretLoader } from './secrets.js';
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -249,10 +249,11 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
     if (await rt.control.isCancelRequested(executionId)) entry.controller.abort(new CancelledError('manual'));
 
     let secrets: ReadonlyMap<string, string> = new Map();
-    const names = referencedSecretNames(claimed.record.definitionSnapshot);
+    const handlerNames = (rt.actions as Partial<{ secretNamesFor: HandlerSecretNames }>).secretNamesFor;
+    const names = referencedSecretNames(claimed.record.definitionSnapshot, handlerNames ? handlerNames.bind(rt.actions) : undefined);
     if (names.length > 0 && rt.secrets) {
       try {
-        secrets = await rt.secrets.load(names);
+        secrets = await rt.secrets.loadNames(names);
       } catch (error) {
         log.error({ err: errText(error) }, 'could not load secrets');
         await rt.store.finish(executionId, claimed.fence, { status: 'FAILED', error: `could not load the workflow's secrets: ${errText(error)}` });

@@ -27,6 +27,8 @@ export interface RawRequest {
   answered: boolean;
   /** When the client hung up before the answer (an aborted request). */
   abortedAt?: number;
+  /** The Authorization header, if any (to prove a secret reached the receiver). */
+  authorization?: string;
   /** Whether this request applied the effect (first for its key) or replayed it. */
   applied: boolean;
 }
@@ -103,6 +105,7 @@ export class EffectServer {
       pid: req.headers['x-pid'] as string | undefined,
       answered: false,
       applied: false,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
     };
     this.requests.push(entry);
     if (this.onRequest) await this.onRequest(entry).catch(() => undefined);
@@ -146,6 +149,7 @@ export class HttpTestActionRunner implements ActionRunner {
       response = await fetch(url, {
         method: String(input.method ?? 'POST'),
         headers: {
+          ...((input.headers as Record<string, string> | undefined) ?? {}),
           'content-type': 'application/json',
           'idempotency-key': ctx.idempotencyKey,
           'x-attempt': String(ctx.attempt),

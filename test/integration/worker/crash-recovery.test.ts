@@ -12,7 +12,7 @@ import { spawnWorker, type ChildWorker, type ChildWorkerEnv } from '../../helper
 import { producer } from './setup.js';
 
 const KILLS = Number(process.env.CRASH_ITERATIONS ?? 20);
-const POOL = 2;
+const POOL = 3;
 
 describe('crash recovery (SIGKILL)', () => {
   let db: TestDatabase;
@@ -64,7 +64,9 @@ describe('crash recovery (SIGKILL)', () => {
       while (kills < KILLS) {
         const unfinished = await db.prisma.workflowExecution.count({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
         for (let i = unfinished; i < 6; i++) await addRun();
-        if (!all.some(isLive)) {
+        while (all.filter(isLive).length + spawning.size < POOL) spawnOne();
+        // Keep one survivor doing work and stall recovery while replacements start.
+        if (all.filter(isLive).length < 2 && spawning.size > 0) {
           await Promise.race([...spawning]);
           continue;
         }

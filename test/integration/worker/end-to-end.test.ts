@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey } from '../../../src/secrets/crypto.js';
+import { SecretStore } from '../../../src/secrets/SecretStore.js';
 import { TriggerDispatcher } from '../../../src/app/dispatcher.js';
 import { findMatchingWorkflows } from '../../../src/engine/triggers.js';
 import type { TriggerEvent } from '../../../src/engine/types.js';
@@ -8,7 +11,7 @@ import { stopWorkflowWorker } from '../../../src/worker/worker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { MemoryLogger } from '../../helpers/memory-logger.js';
 import { deletePrefix, uniquePrefix } from '../../helpers/redis.js';
-import { EffectServer, lineWorkflow, seedIncident, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
+import { EffectServer, lineWorkflow, seedExecution, seedIncident, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
 import { producer, startTestWorker, type TestWorker } from './setup.js';
 
 describe('worker end to end', () => {
@@ -106,5 +109,64 @@ describe('worker end to end', () => {
       expect([...revisions].sort((a, b) => a - b)).toEqual(revisions);
     }
     expect(worker.notifier.alerts).toHaveLength(0);
+  });
+});
+
+describe('worker robustness and secrets', () => {
+  let db: TestDatabase;
+  let server: EffectServer;
+  const prefix = uniquePrefix('robust');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await new EffectServer().start();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await deletePrefix(prefix);
+    await db.drop();
+  });
+
+  it('drops malformed and unknown jobs without crashing, then runs a good one; decrypts only the referenced secrets and never leaks them', async () => {
+    const keyring = { current: generateKey('k1'), previous: [] };
+    const secretStore = new SecretStore(db.prisma, keyring);
+    await secretStore.set('API_TOKEN', 'tok-very-secret-1234');
+    await secretStore.set('UNUSED_SECRET', 'never-decrypted-5678');
+    const requested: string[][] = [];
+    const secrets = { loadNames: async (names: Iterable<string>) => {
+      requested.push([...names]);
+      return secretStore.loadNames(names);
+    } };
+    const worker = await startTestWorker(db, prefix, { secrets });
+    const queue = producer(prefix);
+    try {
+      await queue.queue.add('execute', { nonsense: true } as never, { jobId: 'bad-job' });
+      await queue.queue.add('execute', { executionId: randomUUID(), incidentId: randomUUID(), workflowId: randomUUID(), triggeredBy: 'event', executionChain: [] }, { jobId: 'unknown-job' });
+
+      const seeded = await seedIncident(db.prisma);
+      const doc = lineWorkflow('with-secret', server.url, ['a1']);
+      const a1 = doc.nodes[1] as { input: Record<string, unknown> };
+      a1.input.headers = { Authorization: 'Bearer {{secrets.API_TOKEN}}' };
+      const wf = await seedWorkflow(db.prisma, doc);
+      const id = await seedExecution(db.prisma, wf, seeded, doc);
+      await queue.scheduleWorkflow({ executionId: id, incidentId: seeded.incidentId, workflowId: wf, triggeredBy: 'event', executionChain: [wf] });
+      await waitFor('COMPLETED', async () => (await db.prisma.workflowExecution.findUnique({ where: { id } }))?.status === 'COMPLETED');
+
+      expect(server.requests.find((r) => r.key === `${id}:a1`)?.authorization).toBe('Bearer tok-very-secret-1234');
+      expect(requested).toEqual([['API_TOKEN']]);
+      const job = await queue.getJob(id);
+      expect(job).toBeUndefined(); // removeOnComplete
+      await worker.handle.runtime.coalescer.flush();
+      const row = await db.prisma.workflowExecution.findUniqueOrThrow({ where: { id } });
+      const everything = JSON.stringify([row, worker.notifier.views, worker.logger.entries]);
+      expect(everything).not.toContain('tok-very-secret-1234');
+      expect(everything).not.toContain('never-decrypted-5678');
+      expect(worker.logger.entries.some((e) => e.msg === 'malformed workflow job dropped')).toBe(true);
+      expect(worker.logger.entries.some((e) => e.msg === 'unknown execution; job dropped')).toBe(true);
+    } finally {
+      await stopWorkflowWorker(worker.handle, 2000);
+      await queue.close();
+    }
   });
 });
