@@ -118,6 +118,55 @@ describe('Slack request URL', () => {
     expect(text).toMatch(/last run (pending|running|completed|failed|cancelled)/);
   });
 
+  it('shows, lists history, dry-runs, disables and enables workflows, and assigns by mention', async () => {
+    const show = await h.send(cmd('/workflow', 'show notify-webhook'));
+    expect(replyText(show.json)).toContain('Definition');
+    const history = await h.send(cmd('/workflow', 'history'));
+    expect(replyText(history.json)).toContain('notify-webhook');
+    const dry = await h.send(cmd('/workflow', 'run notify-webhook --dry-run'));
+    expect(replyText(dry.json)).toContain('would run');
+    expect(replyText(dry.json)).toContain('a1');
+
+    const before = await executions();
+    expect(replyText((await h.send(cmd('/workflow', 'disable notify-webhook', ROOT))).json)).toContain('now disabled');
+    expect(replyText((await h.send(cmd('/workflow', 'run notify-webhook'))).json)).toContain('disabled');
+    expect(replyText((await h.send(cmd('/workflow', 'enable notify-webhook', ROOT))).json)).toContain('now enabled');
+    expect(await executions()).toBe(before);
+
+    const assigned = await h.send(cmd('/incident', `assign <@${BOB}|bob>`));
+    expect(replyText(assigned.json)).toContain('assigned the incident to Bob');
+    const status = await h.send(cmd('/incident', 'status investigating'));
+    expect(replyText(status.json)).toContain('set the status to investigating');
+    const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' }, include: { assignee: true } });
+    expect(incident.assignee?.name).toBe('Bob');
+    expect(incident.status).toBe('investigating');
+  });
+
+  it('answers "taking longer" in time and delivers the real reply through response_url', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', SLACK_BOT_TOKEN: h.slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.slack.apiUrl });
+    // A deadline of 1 ms makes every command "slow".
+    const bot = createSlackBot({ config, services: h.services, prisma: h.db.prisma, logger: new MemoryLogger(), options: { ackDeadlineMs: 1 } });
+    const app = express().use(bot.router);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+      const responseId = randomUUID();
+      const request = slashCommand({ command: '/workflow', text: 'history', userId: ANA, channelId: ROOM, responseUrl: h.slack.responseUrl(responseId) });
+      const res = await sendSigned(url, request, { secret: SIGNING_SECRET });
+      expect(res.status).toBe(200);
+      expect(replyText(res.json)).toContain(MESSAGES.slow);
+      const late = await waitFor('the late reply', () => h.slack.responses.find((r) => r.id === responseId));
+      expect(late.body.response_type).toBe('ephemeral');
+      expect(replyText(late.body)).toContain('notify-webhook');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bot.stop();
+    }
+  });
+
   describe('negative suite', () => {
     const expectNothingRan = async (before: number) => {
       expect(await executions()).toBe(before);
