@@ -162,7 +162,13 @@ export class PrismaRunService implements RunService {
   ): Promise<ExecutionSummary[]> {
     const where: { incidentId?: string; workflowId?: string; status?: ExecutionStatus } = {};
     if (filter.incidentId !== undefined) {
-      const incident = await this.prisma.incident.findUnique({ where: incidentWhere(filter.incidentId), select: { id: true } });
+      let incidentKey: ReturnType<typeof incidentWhere>;
+      try {
+        incidentKey = incidentWhere(filter.incidentId);
+      } catch {
+        return [];
+      }
+      const incident = await this.prisma.incident.findUnique({ where: incidentKey, select: { id: true } });
       if (!incident) return [];
       where.incidentId = incident.id;
     }
