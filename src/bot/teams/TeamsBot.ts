@@ -52,7 +52,10 @@ export function commandText(activity: Activity): string {
   const mentions = (activity.entities ?? []).filter((e) => e.type === 'mention') as unknown as Mention[];
   for (const m of mentions) {
     if (!m.text || m.mentioned?.id === activity.recipient?.id) continue;
-    text = text.split(m.text).join(`<@${m.mentioned.id}|${m.mentioned.name ?? ''}>`);
+    // Quoted because display names have spaces and the grammar splits words on whitespace.
+    const label = (m.mentioned.name ?? '').replace(/["'|<>\u201C\u201D\u2018\u2019]/g, '').trim();
+    const neutral = label ? `<@${m.mentioned.id}|${label}>` : `<@${m.mentioned.id}>`;
+    text = text.split(m.text).join(/\s/.test(neutral) ? `"${neutral}"` : neutral);
   }
   text = text.replace(/<\/?(?:p|div|span|br)[^>]*>/gi, ' ');
   return decodeEntities(text).replace(/\s+/g, ' ').trim();
