@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActionRegistry, createIntegrationActions, MemoryIntentStore } from '../../../src/integrations/index.js';
 import { generateKey } from '../../../src/secrets/crypto.js';
 import { SecretStore } from '../../../src/secrets/SecretStore.js';
 import { TriggerDispatcher } from '../../../src/app/dispatcher.js';
@@ -164,6 +165,43 @@ describe('worker robustness and secrets', () => {
       expect(everything).not.toContain('never-decrypted-5678');
       expect(worker.logger.entries.some((e) => e.msg === 'malformed workflow job dropped')).toBe(true);
       expect(worker.logger.entries.some((e) => e.msg === 'unknown execution; job dropped')).toBe(true);
+    } finally {
+      await stopWorkflowWorker(worker.handle, 2000);
+      await queue.close();
+    }
+  });
+});
+
+describe('worker with the real ActionRegistry', () => {
+  let db: TestDatabase;
+  let server: EffectServer;
+  const prefix = uniquePrefix('registry');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await new EffectServer().start();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await deletePrefix(prefix);
+    await db.drop();
+  });
+
+  it('runs webhook nodes through the product handlers (SSRF guard allow-listing the local receiver) with Idempotency-Key', async () => {
+    const actions = new ActionRegistry(
+      createIntegrationActions({ WEBHOOK_ALLOWLIST: ['127.0.0.1'], WEBHOOK_TIMEOUT_MS: 5000, LINEAR_API_URL: 'http://127.0.0.1:9/graphql' }, { intents: new MemoryIntentStore() }),
+    );
+    const worker = await startTestWorker(db, prefix, { actions });
+    const queue = producer(prefix);
+    try {
+      const seeded = await seedIncident(db.prisma);
+      const doc = lineWorkflow('real-webhooks', server.url, ['a1', 'a2']);
+      const wf = await seedWorkflow(db.prisma, doc);
+      const id = await seedExecution(db.prisma, wf, seeded, doc);
+      await queue.scheduleWorkflow({ executionId: id, incidentId: seeded.incidentId, workflowId: wf, triggeredBy: 'event', executionChain: [wf] });
+      await waitFor('COMPLETED', async () => (await db.prisma.workflowExecution.findUnique({ where: { id } }))?.status === 'COMPLETED');
+      expect(server.requests.map((r) => r.key)).toEqual([`${id}:a1`, `${id}:a2`]);
     } finally {
       await stopWorkflowWorker(worker.handle, 2000);
       await queue.close();
