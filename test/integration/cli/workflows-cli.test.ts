@@ -306,18 +306,20 @@ describe('workflows test (dry run)', () => {
 
     const miss = await runCli(['workflows', 'test', 'p1-database-jira', '--incident', other.id], env);
     expect(miss.code).toBe(0);
-    expect(miss.stdout).toContain('no match');
-    expect(miss.stdout).toContain('condition priority = "P1" does not hold: the incident has "P3"');
-    expect(miss.stdout).toContain('condition metadata.service = "database" does not hold: the incident has no such field');
+    expect(miss.stdout).toContain('trigger and conditions: no match');
+    expect(miss.stdout).toMatch(/condition priority = "P1" does not hold: .*"P3"/);
+    expect(miss.stdout).toMatch(/condition metadata\.service = "database" does not hold/);
 
     expect(await db.prisma.workflowExecution.count()).toBe(0);
 
     const typo = await runCli(['workflows', 'test', 'p1-database-jria', '--incident', String(incident.number)], env);
     expect(typo.code).toBe(1);
-    expect(typo.stderr.trim()).toBe('error: no workflow named "p1-database-jria" (did you mean "p1-database-jira"?)');
+    expect(typo.stderr.trim().split('\n')).toHaveLength(1);
+    expect(typo.stderr).toMatch(/^error: .*"p1-database-jria".*"p1-database-jira"/);
     const noIncident = await runCli(['workflows', 'test', 'p1-database-jira', '--incident', '999999'], env);
     expect(noIncident.code).toBe(1);
-    expect(noIncident.stderr.trim()).toBe('error: no incident "999999" (give its id or number)');
+    expect(noIncident.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noIncident.stderr).toMatch(/^error: .*incident 999999/i);
   });
 });
 
