@@ -56,11 +56,21 @@ export function readBodyCapped(req: IncomingMessage, limit: number): Promise<Buf
       }
       chunks.push(chunk);
     });
+    let ended = false;
     req.on('end', () => {
+      ended = true;
       if (!failed) resolve(Buffer.concat(chunks));
     });
     req.on('error', (error) => {
       if (!failed) reject(error);
+      failed = true;
+    });
+    // A client that hangs up mid-body never sends 'end'; do not leave the promise pending.
+    req.on('close', () => {
+      if (!ended && !failed) {
+        failed = true;
+        reject(new Error('request closed before its body was complete'));
+      }
     });
   });
 }

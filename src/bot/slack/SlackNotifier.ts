@@ -19,6 +19,7 @@ import type { ChatNotifier, FailureAlert, Logger, RunView } from '../../engine/p
 import { ProgressCoalescer } from '../../worker/coalescer.js';
 import { renderFailureAlert, renderFailureDm, renderPlainMessage, renderRun } from './blocks.js';
 import { ChannelGate } from './ChannelGate.js';
+import { PrismaDeliveryLedger, type DeliveryLedger } from './dedupe.js';
 import { checkMessage, type SlackMessage } from './limits.js';
 
 /** What we keep in `WorkflowExecution.chatMessages` for a Slack run message. */
@@ -44,10 +45,12 @@ export class SlackNotifier implements ChatNotifier {
   private readonly gate: ChannelGate;
   private readonly logger: Logger;
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly ledger: DeliveryLedger;
 
   constructor(private readonly deps: SlackNotifierDeps) {
     this.logger = deps.logger.child({ component: 'slack-notifier' });
     this.gate = deps.gate ?? new ChannelGate();
+    this.ledger = new PrismaDeliveryLedger(deps.prisma);
     this.coalescer = new ProgressCoalescer({ publishProgress: (view) => this.publishSerially(view), notifyFailure: async () => {}, postMessage: async () => ({ ref: '' }) }, {
       intervalMs: deps.editIntervalMs ?? 1000,
       logger: this.logger,
@@ -131,6 +134,13 @@ export class SlackNotifier implements ChatNotifier {
   /** Team channel alert with Retry, plus a DM each to the incident assignee and the workflow author. */
   async notifyFailure(alert: FailureAlert): Promise<void> {
     const log = { executionId: alert.run.executionId, teamId: alert.teamId };
+    // One alert per failure, even if the worker reports it twice (redelivered job, two processes).
+    const key = `slack:alert:${alert.run.executionId}:${alert.run.finishedAt ?? `r${alert.run.revision}`}`;
+    const first = await this.ledger.claim(key, 'slack-alert').catch((error: unknown) => {
+      this.logger.warn({ ...log, err: slackError(error) }, 'slack: alert ledger unavailable; sending anyway');
+      return true;
+    });
+    if (!first) return;
     try {
       const team = await this.deps.prisma.team.findUnique({ where: { id: alert.teamId }, select: { slackChannelId: true } });
       if (team?.slackChannelId) {

@@ -160,7 +160,10 @@ describe('SlackNotifier', () => {
     const id = await newExecution(incidentA);
     slack.rateLimit({ method: 'conversations.open', retryAfterSeconds: 1 });
     const before = slack.calls.length;
-    await notifier.notifyFailure({ run: view(id, incidentA, 3, 'FAILED'), teamId: incidentA.teamId, assigneeId: ana.id, authorId: bob.id, failedStep: 's2', error: 'HTTP 500 <!channel>' });
+    const alert = { run: view(id, incidentA, 3, 'FAILED', { finishedAt: new Date().toISOString() }), teamId: incidentA.teamId, assigneeId: ana.id, authorId: bob.id, failedStep: 's2', error: 'HTTP 500 <!channel>' };
+    await notifier.notifyFailure(alert);
+    // Reported twice (a redelivered job): alerted once.
+    await notifier.notifyFailure(alert);
     const calls = slack.calls.slice(before).filter((c) => c.status === 200);
     const posts = calls.filter((c) => c.method === 'chat.postMessage');
     expect(posts.map((c) => c.args.channel).sort()).toEqual([ALERTS, 'DUANA0001', 'DUBOB0001']);
