@@ -80,6 +80,8 @@ export type InboundAuthResult =
  * (our side cannot check anything) is a 503.
  */
 export async function authenticateInbound(auth: BotFrameworkAuthentication, activity: Activity, authHeader: string): Promise<InboundAuthResult> {
+  const refused = authHeader ? precheck(authHeader) : null;
+  if (refused) return { ok: false, status: 401, reason: refused };
   try {
     const result = await auth.authenticateRequest(activity, authHeader);
     if (!result.claimsIdentity?.isAuthenticated && authHeader) return { ok: false, status: 401, reason: 'not authenticated' };
@@ -90,5 +92,34 @@ export async function authenticateInbound(auth: BotFrameworkAuthentication, acti
       return { ok: false, status: 503, reason: message };
     }
     return { ok: false, status: 401, reason: message };
+  }
+}
+
+/** Signing algorithms the Bot Framework uses (what the SDK accepts too). */
+const ALLOWED_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512']);
+/** The SDK's clock tolerance for `exp` / `nbf`. */
+const CLOCK_TOLERANCE_S = 300;
+
+/**
+ * Cheap structural checks before the SDK sees a token: the scheme, the JWT shape, an allowed
+ * algorithm with a key id, and the validity window. Why: the SDK validates all of this too, but
+ * writes each failure to stderr (including its key material for a bad signature), so refusing the
+ * obviously wrong tokens here keeps junk traffic out of the process's output. Returns the reason
+ * to refuse, or null to let the SDK do the full validation (signature, issuer, audience, service URL).
+ */
+export function precheck(authHeader: string, nowSeconds = Date.now() / 1000): string | null {
+  const match = /^Bearer ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/.exec(authHeader.trim());
+  if (!match) return 'not a bearer JWT';
+  try {
+    const header = JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
+    const payload = JSON.parse(Buffer.from(match[2]!, 'base64url').toString('utf8')) as { exp?: unknown; nbf?: unknown };
+    if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.has(header.alg)) return 'signing algorithm not allowed';
+    if (typeof header.kid !== 'string' || !header.kid) return 'no key id';
+    if (!match[3]) return 'unsigned';
+    if (typeof payload.exp !== 'number' || payload.exp + CLOCK_TOLERANCE_S < nowSeconds) return 'expired';
+    if (typeof payload.nbf === 'number' && payload.nbf - CLOCK_TOLERANCE_S > nowSeconds) return 'not yet valid';
+    return null;
+  } catch {
+    return 'malformed token';
   }
 }
