@@ -7,6 +7,7 @@ import { AppError, type Actor } from '../../../src/app/services.js';
 import { findMatchingWorkflows } from '../../../src/engine/triggers.js';
 import type { TriggerEvent } from '../../../src/engine/types.js';
 import { PrismaWorkflowRepository } from '../../../src/store/PrismaWorkflowRepository.js';
+import { createPrismaClient } from '../../../src/store/prisma.js';
 import { WorkflowJobScheduler } from '../../../src/worker/job-scheduler.js';
 import { createWorkflowQueue, type WorkflowQueue } from '../../../src/worker/queue.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
@@ -115,6 +116,28 @@ describe('application services on Prisma', () => {
         expect(run.triggeredByUserId).toBe(member.userId);
         const job = await queue.getJob(run.id);
         expect(job?.data).toMatchObject({ executionId: run.id, workflowId: run.workflowId, incidentId: incident.id, executionChain: [run.workflowId] });
+      }
+    });
+
+    it('adds each job only after its row is committed (visible from another connection)', async () => {
+      const observer = createPrismaClient(db.url);
+      const real = new WorkflowJobScheduler(queue, db.prisma);
+      const seenCommitted: boolean[] = [];
+      const watching: JobScheduler = {
+        schedule: async (job) => {
+          seenCommitted.push((await observer.workflowExecution.count({ where: { id: job.executionId, status: 'PENDING' } })) === 1);
+          await real.schedule(job);
+        },
+        remove: (id) => real.remove(id),
+        cancel: (id, by) => real.cancel(id, by),
+        retry: (id, by) => real.retry(id, by),
+      };
+      try {
+        const watched = createAppServices({ prisma: db.prisma, scheduler: watching, repository: new PrismaWorkflowRepository(db.prisma), logger });
+        await watched.incidents.declare(member, { title: 'Outbox order' });
+        expect(seenCommitted).toEqual([true, true]);
+      } finally {
+        await observer.$disconnect();
       }
     });
 
