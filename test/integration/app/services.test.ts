@@ -288,6 +288,20 @@ describe('application services on Prisma', () => {
       expect(view).toMatchObject({ executionId: run.id, status: 'PENDING', actions: ['cancel'], incident: { id: incident.id, title: 'Cancel' } });
       expect(await services.runs.view('00000000-0000-4000-8000-000000000000')).toBeNull();
     });
+
+    it('retries with the version the run used, and says so when a newer version exists', async () => {
+      const incident = await services.incidents.declare(member, { title: 'Versioned' });
+      const run = await db.prisma.workflowExecution.findFirstOrThrow({ where: { incidentId: incident.id, workflow: { name: 'global-log' } } });
+      expect(run.workflowVersion).toBe(1);
+      await services.runs.cancel(member, run.id);
+      await services.workflows.apply(ADMIN, [{ file: 'b2', text: doc('global-log', { type: 'incident_created' }, { description: 'v2' }) }]);
+      const retried = await services.runs.retry(member, run.id);
+      expect(retried.outcome).toBe('retrying');
+      expect(retried.message).toContain('version 1 of the workflow, as the run did (version 2 is newer)');
+      const row = await db.prisma.workflowExecution.findUniqueOrThrow({ where: { id: run.id } });
+      expect(row.workflowVersion).toBe(1);
+      expect((row.definitionSnapshot as { description: string }).description).toBe('');
+    });
   });
 
   describe('workflow admin', () => {
