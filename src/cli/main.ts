@@ -22,8 +22,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 
 function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
-    // Commander has already printed usage errors; help and --version end here too.
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : error.exitCode || EXIT_FAILURE;
+    // Commander has already printed the help or the usage error; --help exits 0, a group without its subcommand 1.
+    return error.exitCode;
   }
   if (error instanceof ConfigError) {
     io.err(error.message);

@@ -45,7 +45,11 @@ export function registerWorkflowCommands(program: Command, run: RunAction): void
     .option('--offline', 'do not connect to the database (team names are not checked)')
     .action(
       run(async (ctx, dir: string, opts: { offline?: boolean }) => {
-        const loaded = await new WorkflowCatalog().loadFolder(dir, opts.offline ? {} : { prisma: ctx.prisma });
+        const loaded = await new WorkflowCatalog().loadFolder(dir, opts.offline ? {} : { prisma: ctx.prisma }).catch((error: unknown) => {
+          if (error instanceof Error && /ECONNREFUSED|Can't reach database server/.test(error.message))
+            throw new CliError('cannot connect to the database to check team names (check DATABASE_URL, or pass --offline to skip that check)');
+          throw error;
+        });
         failOnIssues(ctx, loaded, 'see above');
         ctx.io.out(`ok: ${loaded.documents.length} workflow${loaded.documents.length === 1 ? '' : 's'} valid${opts.offline ? ' (team names not checked)' : ''}`);
       }),
