@@ -11,6 +11,7 @@ import type { Logger } from '../engine/ports.js';
 import type { ExecutionStatus } from '../engine/types.js';
 import type { ExecutionControl } from './execution-control.js';
 import type { WorkflowQueue } from './queue.js';
+import { withTimeout } from './timeout.js';
 
 /** The answer to a cancel request (same shape as the app layer's `CancelResult`). */
 export interface CancelResult {
@@ -48,16 +49,16 @@ export async function cancelWorkflow(deps: CancelDeps, executionId: string, by: 
     if (!current) throw new UnknownExecutionError(executionId);
     return { outcome: 'already_finished', status: current.status };
   }
-  await deps.publisher.publish(cancelChannel(deps.queue.prefix), executionId).catch((error: unknown) => {
+  await withTimeout(deps.publisher.publish(cancelChannel(deps.queue.prefix), executionId), 2000, 'cancel publish').catch((error: unknown) => {
     // The flag is durable: the holder still stops before its next node, only less promptly.
     deps.logger?.warn({ executionId, err: error instanceof Error ? error.message : String(error) }, 'cancel: could not publish to workers');
   });
 
   if (flagged.status === 'PENDING') {
-    const job = await deps.queue.getJob(executionId, flagged.attempt).catch(() => undefined);
-    // A job a worker has just locked cannot be removed; marking the row CANCELLED still wins,
-    // because the worker's claim needs PENDING.
-    if (job) await job.remove().catch(() => undefined);
+    // A job a worker has just locked cannot be removed, and Redis may be away; marking the row
+    // CANCELLED still wins, because the worker's claim needs PENDING (a leftover job is skipped).
+    const job = await withTimeout(deps.queue.getJob(executionId, flagged.attempt), 2000, 'cancel lookup').catch(() => undefined);
+    if (job) await withTimeout(job.remove(), 2000, 'cancel remove').catch(() => undefined);
     if (await deps.control.cancelPending(executionId)) {
       deps.logger?.info({ executionId, by }, 'run cancelled before it ran');
       return { outcome: 'cancelled', status: 'CANCELLED' };

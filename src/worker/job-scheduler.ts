@@ -9,6 +9,7 @@ import { cancelWorkflow } from './cancel.js';
 import { ExecutionControl } from './execution-control.js';
 import type { WorkflowQueue } from './queue.js';
 import { retryExecution } from './retry.js';
+import { withTimeout } from './timeout.js';
 
 export class WorkflowJobScheduler implements JobScheduler {
   private readonly control: ExecutionControl;
@@ -28,8 +29,8 @@ export class WorkflowJobScheduler implements JobScheduler {
 
   async remove(executionId: string): Promise<void> {
     const current = await this.control.status(executionId);
-    const job = await this.queue.getJob(executionId, current?.attempt);
-    await job?.remove().catch(() => undefined);
+    const job = await withTimeout(this.queue.getJob(executionId, current?.attempt), 2000, 'remove lookup').catch(() => undefined);
+    if (job) await withTimeout(job.remove(), 2000, 'remove').catch(() => undefined);
   }
 
   cancel(executionId: string, by: string): Promise<CancelResult> {

@@ -65,6 +65,11 @@ export interface WorkflowQueueOptions {
   /** BullMQ key prefix; tests use a unique one each. */
   prefix?: string;
   logger?: Logger;
+  /**
+   * Longest wait for an add before reporting `enqueued: false` (default 3000 ms). BullMQ waits for
+   * the first connection forever, so without this a producer started while Redis is down would hang.
+   */
+  addTimeoutMs?: number;
 }
 
 /** What `scheduleWorkflow` did. */
@@ -120,11 +125,19 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
     async scheduleWorkflow(data, opts) {
       const jobData = WorkflowJobDataSchema.parse(data) as WorkflowJobData;
       const jobId = jobIdFor(jobData.executionId, jobData.attempt);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await queue.add('execute', jobData, {
+        const added = queue.add('execute', jobData, {
           jobId,
           ...(opts?.delayMs && opts.delayMs > 0 ? { delay: Math.ceil(opts.delayMs) } : {}),
         });
+        added.catch(() => undefined);
+        await Promise.race([
+          added,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('redis did not answer in time')), options.addTimeoutMs ?? 3000);
+          }),
+        ]);
         return { jobId, enqueued: true };
       } catch (error) {
         options.logger?.warn(
@@ -132,6 +145,8 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
           'could not enqueue workflow job; the reconciler will pick the run up',
         );
         return { jobId, enqueued: false };
+      } finally {
+        clearTimeout(timer);
       }
     },
     async getJob(executionId, attempt) {

@@ -7,6 +7,7 @@
 import type { Logger } from '../engine/ports.js';
 import type { ExecutionControl } from './execution-control.js';
 import type { WorkflowQueue } from './queue.js';
+import { withTimeout } from './timeout.js';
 
 /** Job states that mean "somebody will run this". */
 const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -39,10 +40,10 @@ export class Reconciler {
     const runs = await control.listUnfinished(this.options.graceMs ?? 5000, this.options.batchSize ?? 500);
     let enqueued = 0;
     for (const run of runs) {
-      const job = await queue.getJob(run.id, run.attempt);
-      const state = job ? await job.getState() : 'missing';
+      const job = await withTimeout(queue.getJob(run.id, run.attempt), 5000, 'reconciler lookup');
+      const state = job ? await withTimeout(job.getState(), 5000, 'reconciler state') : 'missing';
       if (LIVE_STATES.has(state)) continue;
-      if (job) await job.remove().catch(() => undefined);
+      if (job) await withTimeout(job.remove(), 5000, 'reconciler remove').catch(() => undefined);
       const delayMs = run.resumeAt ? run.resumeAt.getTime() - Date.now() : 0;
       const result = await queue.scheduleWorkflow(
         {
