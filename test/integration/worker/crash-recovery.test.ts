@@ -30,7 +30,7 @@ describe('crash recovery (SIGKILL)', () => {
     await db.drop();
   });
 
-  it(`survives ${KILLS} SIGKILLs at random points: nothing stuck, every side effect once, no completed node re-run`, { timeout: 120_000 + KILLS * 6_000 }, async () => {
+  it(`survives ${KILLS} SIGKILLs at random points: nothing stuck, every side effect once, no completed node re-run`, { timeout: 180_000 + KILLS * 12_000 }, async () => {
     const prefix = uniquePrefix('crash');
     prefixes.push(prefix);
     const queue = producer(prefix);
@@ -62,8 +62,8 @@ describe('crash recovery (SIGKILL)', () => {
     let killsMidAction = 0;
     try {
       while (kills < KILLS) {
-        const unfinished = await db.prisma.workflowExecution.count({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
-        for (let i = unfinished; i < 6; i++) await addRun();
+        const unfinished = await db.prisma.workflowExecution.count({ where: { id: { in: ids }, status: { in: ['PENDING', 'RUNNING'] } } });
+        for (let i = unfinished; i < 5; i++) await addRun();
         while (all.filter(isLive).length + spawning.size < POOL) spawnOne();
         // Keep one survivor doing work and stall recovery while replacements start.
         if (all.filter(isLive).length < 2 && spawning.size > 0) {
