@@ -338,6 +338,19 @@ describe('failures', () => {
     expect(result.stderr.trim().split('\n')).toEqual(['error: cannot connect to the database (check DATABASE_URL and that PostgreSQL is running)']);
   });
 
+  it('validate says how to skip the team check when the database is unreachable', async () => {
+    const result = await runCli(['workflows', 'validate', 'test/fixtures/workflows/team'], { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('error: cannot connect to the database to check team names (check DATABASE_URL, or pass --offline to skip that check)');
+  });
+
+  it('a command group without its subcommand shows help and exits 1; --help exits 0', async () => {
+    expect((await runCli(['workflows'], env)).code).toBe(1);
+    const help = await runCli(['workflows', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('validate [options] <path>');
+  });
+
   it('an unknown command exits non-zero', async () => {
     const result = await runCli(['workflows', 'frobnicate'], env);
     expect(result.code).toBe(1);
