@@ -24,14 +24,14 @@ describe('cancel', () => {
     await db.drop();
   });
 
-  it('aborts the in-flight action of a run held by another process within about a second; nothing is sent afterwards', async () => {
+  it('aborts the in-flight action of a run held by another process within about a second; nothing is sent afterwards', { timeout: 180_000 }, async () => {
     const prefix = uniquePrefix('cancel');
     prefixes.push(prefix);
     const queue = producer(prefix);
     const scheduler = new WorkflowJobScheduler(queue, db.prisma);
     let child: ChildWorker | undefined;
     try {
-      child = await spawnWorker({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, LOCK_MS: '5000' });
+      child = await spawnWorker({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, LOCK_MS: '5000' }, 120_000);
       const seeded = await seedIncident(db.prisma);
       const doc = lineWorkflow('slow-cancel', server.url, ['a1', { id: 'a2', path: 'slow/a2' }, 'a3']);
       const wf = await seedWorkflow(db.prisma, doc);
