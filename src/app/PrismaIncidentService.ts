@@ -9,6 +9,7 @@ import { writeAudit } from './audit.js';
 import type { RecordedRuns, TriggerDispatcher } from './dispatcher.js';
 import { incidentInclude, toIncidentSnapshot, toIncidentSummary } from './mappers.js';
 import { requireTeam, toEventActor } from './permissions.js';
+import { TX_OPTIONS } from './ports.js';
 import { AppError, type Actor, type ChannelRef, type IncidentService, type IncidentSummary } from './services.js';
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'investigating', 'mitigated', 'resolved'] as const;
@@ -107,7 +108,7 @@ export class PrismaIncidentService implements IncidentService {
         occurredAt: new Date().toISOString(),
       });
       return { row, runs };
-    });
+    }, TX_OPTIONS);
     this.logger.info({ incidentId: row.id, number: row.number }, 'incident declared');
     await this.dispatcher.schedule(runs);
     return toIncidentSummary(row);
@@ -176,7 +177,7 @@ export class PrismaIncidentService implements IncidentService {
         occurredAt: new Date().toISOString(),
       });
       return { row, runs };
-    });
+    }, TX_OPTIONS);
     await this.dispatcher.schedule(runs);
     return toIncidentSummary(row);
   }
@@ -240,7 +241,7 @@ export class PrismaIncidentService implements IncidentService {
         runs = await this.dispatcher.record(tx, event);
       }
       return { row, runs };
-    });
+    }, TX_OPTIONS);
     await this.dispatcher.schedule(runs);
     return toIncidentSummary(row);
   }

@@ -10,7 +10,7 @@ import { writeAudit } from './audit.js';
 import { closestNames } from './closest-names.js';
 import { toWorkflowSummary } from './mappers.js';
 import { requireAdmin } from './permissions.js';
-import type { JobScheduler } from './ports.js';
+import { TX_OPTIONS, type JobScheduler } from './ports.js';
 import { WorkflowCatalog } from '../catalog/WorkflowCatalog.js';
 import { CatalogError, type CatalogIssue } from '../catalog/errors.js';
 import { AppError, type Actor, type WorkflowAdminService, type WorkflowApplyResult, type WorkflowSummary } from './services.js';
@@ -78,7 +78,7 @@ export class PrismaWorkflowAdminService implements WorkflowAdminService {
         });
       }
       return { row, cancelled };
-    });
+    }, TX_OPTIONS);
     for (const executionId of cancelled) {
       try {
         await this.scheduler.remove(executionId);

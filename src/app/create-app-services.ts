@@ -2,6 +2,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger, WorkflowRepository } from '../engine/ports.js';
 import { findMatchingWorkflows } from '../engine/triggers.js';
+import { PrismaWorkflowRepository } from '../store/PrismaWorkflowRepository.js';
 import { TriggerDispatcher } from './dispatcher.js';
 import type { JobScheduler, WorkflowMatcher } from './ports.js';
 import { PrismaIncidentService } from './PrismaIncidentService.js';
@@ -14,8 +15,8 @@ export interface AppServicesDeps {
   prisma: PrismaClient;
   scheduler: JobScheduler;
   logger: Logger;
-  /** Where matching reads workflows (the store's `PrismaWorkflowRepository`). */
-  repository: WorkflowRepository;
+  /** Where matching reads workflows outside a transaction (default: the store's `PrismaWorkflowRepository`). */
+  repository?: WorkflowRepository;
   /** Overrides matching entirely (rarely needed; defaults to `findMatchingWorkflows` over `repository`). */
   match?: WorkflowMatcher;
   now?: () => number;
@@ -32,7 +33,15 @@ export interface WiredAppServices extends AppServices {
 
 export function createAppServices(deps: AppServicesDeps): WiredAppServices {
   const logger = deps.logger;
-  const match: WorkflowMatcher = deps.match ?? ((event) => findMatchingWorkflows(event, { repository: deps.repository, logger }));
+  const repository = deps.repository ?? new PrismaWorkflowRepository(deps.prisma);
+  const match: WorkflowMatcher =
+    deps.match ??
+    ((event, db) =>
+      findMatchingWorkflows(event, {
+        // Inside a transaction, read through it (the repository only issues `workflow.findMany`).
+        repository: db && db !== deps.prisma ? new PrismaWorkflowRepository(db as PrismaClient) : repository,
+        logger,
+      }));
   const dispatcher = new TriggerDispatcher({ prisma: deps.prisma, match, scheduler: deps.scheduler, logger });
   return {
     dispatcher,

@@ -12,7 +12,7 @@ import type { Logger, StoredWorkflow } from '../engine/ports.js';
 import type { TriggerEvent } from '../engine/types.js';
 import { chainRejection, nextExecutionChain } from '../engine/triggers.js';
 import { AppError } from './services.js';
-import type { Db, JobScheduler, ScheduledJob, WorkflowMatcher } from './ports.js';
+import { TX_OPTIONS, type Db, type JobScheduler, type ScheduledJob, type WorkflowMatcher } from './ports.js';
 
 /** Runs recorded in a transaction, waiting for it to commit before their jobs are added. */
 export interface RecordedRuns {
@@ -43,20 +43,20 @@ export class TriggerDispatcher {
   async emit(event: TriggerEvent): Promise<string[]> {
     const workflows = await this.match(event);
     if (workflows.length === 0) return [];
-    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, workflows, event));
+    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, workflows, event), TX_OPTIONS);
     await this.schedule(runs);
     return runs.jobs.map((j) => j.executionId);
   }
 
   /** Match and record inside the caller's transaction; call `schedule` after it commits. */
   async record(tx: Prisma.TransactionClient, event: TriggerEvent): Promise<RecordedRuns> {
-    const workflows = await this.match(event);
+    const workflows = await this.match(event, tx);
     return this.recordRuns(tx, workflows, event);
   }
 
   /** Start one named workflow (manual trigger): the same record-then-schedule path, without matching. */
   async dispatchTo(workflow: StoredWorkflow, event: TriggerEvent): Promise<string> {
-    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, [workflow], event));
+    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, [workflow], event), TX_OPTIONS);
     await this.schedule(runs);
     const [job] = runs.jobs;
     if (!job) throw new AppError('conflict', `Workflow "${workflow.name}" cannot start here: it is already part of the chain of runs that caused this.`);

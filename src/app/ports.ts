@@ -42,5 +42,15 @@ export interface JobScheduler {
   retry(executionId: string, by: string): Promise<RetryResult>;
 }
 
-/** The engine's `findMatchingWorkflows`, bound to a repository and logger. */
-export type WorkflowMatcher = (event: TriggerEvent) => Promise<StoredWorkflow[]>;
+/**
+ * The engine's `findMatchingWorkflows`, bound to a repository and logger. `db` is the transaction
+ * the runs will be recorded in: matching reads through it so that a transaction never waits for a
+ * second pool connection (many concurrent changes would otherwise exhaust the pool and deadlock).
+ */
+export type WorkflowMatcher = (event: TriggerEvent, db?: Db) => Promise<StoredWorkflow[]>;
+
+/**
+ * Options of every interactive transaction in the app layer. Prisma's defaults (wait 2 s for a
+ * connection, 5 s to finish) fail requests during a burst that merely queues for the pool.
+ */
+export const TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 } as const;

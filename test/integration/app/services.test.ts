@@ -141,6 +141,14 @@ describe('application services on Prisma', () => {
       }
     });
 
+    it('handles many concurrent incident changes without exhausting the connection pool', async () => {
+      const incidents = await Promise.all(Array.from({ length: 30 }, (_, i) => services.incidents.declare(member, { title: `Burst ${i}` })));
+      expect(new Set(incidents.map((i) => i.number)).size).toBe(30);
+      await Promise.all(incidents.map((i) => services.incidents.setStatus(member, i.id, 'investigating')));
+      const runs = await db.prisma.workflowExecution.count({ where: { incidentId: { in: incidents.map((i) => i.id) } } });
+      expect(runs).toBe(60);
+    });
+
     it('keeps the committed runs and does not fail the caller when the queue refuses the jobs', async () => {
       const failing: JobScheduler = {
         schedule: async () => {
