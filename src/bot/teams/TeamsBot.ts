@@ -153,6 +153,17 @@ export class TeamsBot {
       userId: kind === 'personal' ? (actor?.userId ?? null) : null,
       teamId: team?.id ?? null,
     });
+    // The Teams team's id is also its General channel's conversation id: keep that reference too,
+    // so a team whose alerts go to General can be reached even if nobody spoke there.
+    if (teamsTeamId && channelKey(teamsTeamId) !== conversationId) {
+      await this.deps.conversations.upsert({
+        conversationId: channelKey(teamsTeamId),
+        kind: 'channel',
+        reference: { ...reference, conversation: { ...reference.conversation!, id: channelKey(teamsTeamId) } },
+        serviceUrl: activity.serviceUrl,
+        teamId: team?.id ?? null,
+      });
+    }
     return actor;
   }
 

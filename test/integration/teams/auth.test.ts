@@ -26,6 +26,11 @@ describe('Teams /api/messages authentication', () => {
     });
     expect(row).toMatchObject({ kind: 'channel', serviceUrl: h.connector.serviceUrl, removedAt: null });
     expect(row?.reference).toMatchObject({ conversation: { id: a.conversationId }, serviceUrl: h.connector.serviceUrl, bot: { id: h.botId } });
+    // The team's General channel (its id is the team id) is kept as well.
+    const general = await h.db.prisma.chatConversation.findUnique({
+      where: { platform_conversationId: { platform: 'TEAMS', conversationId: '19:team-general@thread.tacv2' } },
+    });
+    expect(general?.reference).toMatchObject({ conversation: { id: '19:team-general@thread.tacv2' } });
   });
 
   it('answers a message through the connector with a token it got from the token endpoint', async () => {
