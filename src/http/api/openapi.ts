@@ -146,7 +146,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/executions/{id}': {
         get: op('Get a run with its node results', 'executions:read', {
           parameters: [pathParam('id', 'Execution id')],
-          responses: { '200': json(S.Execution, 'The run'), ...errors(404) },
+          responses: { '200': json(S.ExecutionDetail, 'The run with its node results and steps'), ...errors(404) },
         }),
       },
       '/executions/{id}/cancel': {

@@ -185,7 +185,9 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   });
 
   router.get('/executions/:id', scope('executions:read'), async (req, res) => {
-    res.json(await services.runs.getExecution(actorOf(res), param(req, 'id')));
+    const execution = await services.runs.getExecution(actorOf(res), param(req, 'id'));
+    const view = await services.runs.view(execution.id);
+    res.json({ ...execution, steps: view?.steps ?? [] });
   });
 
   router.post('/executions/:id/cancel', scope('executions:write'), async (req, res) => {

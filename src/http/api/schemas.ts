@@ -124,6 +124,23 @@ export const Execution = z.object({
 
 export const ExecutionList = z.object({ executions: z.array(Execution) });
 
+export const ExecutionDetail = Execution.extend({
+  steps: z
+    .array(
+      z.object({
+        nodeId: z.string(),
+        label: z.string(),
+        kind: z.enum(['action', 'condition', 'delay']),
+        state: z.enum(['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'waiting']),
+        durationMs: z.number().optional(),
+        summary: z.string().optional(),
+        url: z.string().optional(),
+        error: z.string().optional(),
+      }),
+    )
+    .describe('The run step by step, as chat shows it (in the order of the pinned definition).'),
+});
+
 export const CancelResult = z.object({
   outcome: z.enum(['cancelled', 'cancelling', 'already_finished']),
   status: z.enum(EXECUTION_STATUSES),

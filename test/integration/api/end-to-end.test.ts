@@ -105,6 +105,10 @@ describe('API to worker, end to end', () => {
     expect(execution.body.status).toBe('COMPLETED');
     expect(execution.body.nodeResults.ack).toMatchObject({ status: 'completed', output: { status: 'acknowledged', priority: 'P2' } });
     expect(execution.body.nodeResults.announce.output).toMatchObject({ ref: expect.stringMatching(/^msg-/), channel: 'incident' });
+    expect(execution.body.steps.map((s: { nodeId: string; state: string }) => [s.nodeId, s.state])).toEqual([
+      ['announce', 'completed'],
+      ['ack', 'completed'],
+    ]);
 
     expect(notifier.posts.filter((p) => p.target.incidentId === incident.id).map((p) => [p.target.channel, p.text])).toEqual([
       ['incident', 'Working on Queue backlog'],
