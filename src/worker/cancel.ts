@@ -61,6 +61,15 @@ export async function cancelWorkflow(deps: CancelDeps, executionId: string, by: 
     if (job) await withTimeout(job.remove(), 2000, 'cancel remove').catch(() => undefined);
     if (await deps.control.cancelPending(executionId)) {
       deps.logger?.info({ executionId, by }, 'run cancelled before it ran');
+      // No worker holds this run, so have one publish its final state to chat.
+      await deps.queue.schedulePublish({
+        executionId,
+        incidentId: flagged.incidentId,
+        workflowId: flagged.workflowId,
+        triggeredBy: 'cancel',
+        executionChain: [],
+        attempt: flagged.attempt,
+      });
       return { outcome: 'cancelled', status: 'CANCELLED' };
     }
   }

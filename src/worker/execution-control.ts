@@ -47,14 +47,17 @@ export class ExecutionControl {
   }
 
   /** Sets the cancel flag (first requester kept) on an unfinished run; null when the run is finished or unknown. */
-  async requestCancel(executionId: string, by: string): Promise<{ status: 'PENDING' | 'RUNNING'; attempt: number } | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ status: 'PENDING' | 'RUNNING'; attempt: number }>>`
+  async requestCancel(
+    executionId: string,
+    by: string,
+  ): Promise<{ status: 'PENDING' | 'RUNNING'; attempt: number; incidentId: string; workflowId: string } | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ status: 'PENDING' | 'RUNNING'; attempt: number; incidentId: string; workflowId: string }>>`
       UPDATE "WorkflowExecution"
          SET "cancelRequestedAt" = COALESCE("cancelRequestedAt", now()),
              "cancelRequestedBy" = COALESCE("cancelRequestedBy", ${by}),
              "updatedAt" = now()
        WHERE id = ${executionId}::uuid AND status IN ('PENDING', 'RUNNING')
-   RETURNING status::text AS status, attempt`;
+   RETURNING status::text AS status, attempt, "incidentId"::text AS "incidentId", "workflowId"::text AS "workflowId"`;
     return rows[0] ?? null;
   }
 

@@ -13,6 +13,11 @@ import type { Logger } from '../engine/ports.js';
 /** Name of the BullMQ queue that runs workflow executions. */
 export const WORKFLOW_QUEUE_NAME = 'workflow';
 
+/** Job name of a run's execution job. */
+export const EXECUTE_JOB_NAME = 'execute';
+/** Job name of a "publish this run's state" job (see `schedulePublish`). */
+export const PUBLISH_JOB_NAME = 'publish';
+
 /** What a workflow job carries: ids only, never secrets or definitions (the row holds those). */
 export interface WorkflowJobData {
   executionId: string;
@@ -90,6 +95,11 @@ export interface WorkflowQueue {
    * execution id). Never throws for Redis trouble: returns `{ enqueued: false }` instead.
    */
   scheduleWorkflow(data: WorkflowJobData, opts?: { delayMs?: number }): Promise<ScheduleResult>;
+  /**
+   * Ask one worker to publish the run's current state to chat (a run cancelled while queued has
+   * no worker of its own to do it). Best effort: returns false when Redis did not take it.
+   */
+  schedulePublish(data: WorkflowJobData): Promise<boolean>;
   /** The job of an execution attempt, if Redis has it. */
   getJob(executionId: string, attempt?: number): Promise<Job<WorkflowJobData> | undefined>;
   close(): Promise<void>;
@@ -145,6 +155,20 @@ export function createWorkflowQueue(options: WorkflowQueueOptions): WorkflowQueu
           'could not enqueue workflow job; the reconciler will pick the run up',
         );
         return { jobId, enqueued: false };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async schedulePublish(data) {
+      const jobId = `${jobIdFor(data.executionId, data.attempt)}_publish`;
+      let timer: NodeJS.Timeout | undefined;
+      const added = queue.add(PUBLISH_JOB_NAME, data, { jobId, removeOnFail: true });
+      added.catch(() => undefined);
+      try {
+        await Promise.race([added, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), options.addTimeoutMs ?? 3000)))]);
+        return true;
+      } catch {
+        return false;
       } finally {
         clearTimeout(timer);
       }

@@ -21,7 +21,7 @@ import { AgeScanner, type AgeEmit } from './age-scan.js';
 import { cancelChannel, cancelWorkflow, type CancelResult } from './cancel.js';
 import { ProgressCoalescer } from './coalescer.js';
 import { crashFailureMessage, ExecutionControl } from './execution-control.js';
-import { createWorkflowQueue, openRedis, WORKFLOW_QUEUE_NAME, WorkflowJobDataSchema, type RedisConnection, type WorkflowJobData, type WorkflowQueue } from './queue.js';
+import { createWorkflowQueue, openRedis, PUBLISH_JOB_NAME, WORKFLOW_QUEUE_NAME, WorkflowJobDataSchema, type RedisConnection, type WorkflowJobData, type WorkflowQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
@@ -200,6 +200,10 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
     log.warn({ jobId: job.id }, 'unknown execution; job dropped');
     return;
   }
+  if (job.name === PUBLISH_JOB_NAME) {
+    publishView(rt, record, ctx);
+    return;
+  }
   if (FINISHED.has(record.status)) {
     log.info({ status: record.status }, 'run already finished; job skipped');
     return;
@@ -209,6 +213,13 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
     return;
   }
 
+  const local = rt.running.get(executionId);
+  if (record.status === 'RUNNING' && local && local.fence === record.fence) {
+    // This process holds the current lease and is still running the run (its job was lost, e.g.
+    // Redis restarted empty, and the reconciler added another): let the holder finish.
+    log.info({}, 'run already running in this process; duplicate job dropped');
+    return;
+  }
   const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
   rt.running.set(executionId, entry);
   try {

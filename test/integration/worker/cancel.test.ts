@@ -66,7 +66,7 @@ describe('cancel', () => {
     }
   });
 
-  it('ten concurrent cancels of a queued (delayed) run: one CANCELLED transition, job removed', async () => {
+  it('ten concurrent cancels of a queued (delayed) run: one CANCELLED transition, job removed, final state published once', async () => {
     const prefix = uniquePrefix('cancel10');
     prefixes.push(prefix);
     const queue = producer(prefix);
@@ -85,6 +85,18 @@ describe('cancel', () => {
       expect(answers.filter((a) => a.outcome === 'already_finished')).toHaveLength(9);
       expect(await queue.queue.getJob(jobIdFor(id))).toBeUndefined();
       expect(await statusOf(db, id)).toBe('CANCELLED');
+
+      // No worker held the run, so one is asked to publish its final state to chat, once.
+      const worker = await startTestWorker(db, prefix);
+      try {
+        await waitFor('the final view', () => worker.notifier.viewsOf(id).length > 0, 10_000);
+        await worker.handle.runtime.coalescer.flush();
+        expect(worker.notifier.viewsOf(id).map((v) => v.status)).toEqual(['CANCELLED']);
+        expect(worker.notifier.viewsOf(id)[0]?.actions).toEqual(['retry']);
+      } finally {
+        await stopWorkflowWorker(worker.handle, 2000);
+      }
+      expect(server.requests.some((r) => r.key.startsWith(id))).toBe(false);
     } finally {
       await queue.close();
     }
