@@ -1,7 +1,7 @@
 /**
  * The one command grammar both chat platforms speak:
  *
- *   /workflow run <name> [--dry-run]      /incident declare <title> [P1-P5]
+ *   /workflow run <name> [--dry-run]      /incident declare <title> [P1-P5] [--new-channel]
  *   /workflow list                        /incident status <state>
  *   /workflow show <name>                 /incident assign <@user | me | nobody>
  *   /workflow history                     /incident escalate
@@ -43,7 +43,7 @@ export type WorkflowIntent =
 
 /** What an `/incident` command asks for. */
 export type IncidentIntent =
-  | { kind: 'incident.declare'; title: string; priority?: Priority }
+  | { kind: 'incident.declare'; title: string; priority?: Priority; /** Create a fresh channel for the incident instead of binding this one. */ newChannel?: boolean }
   | { kind: 'incident.status'; status: string }
   | { kind: 'incident.assign'; assignee: AssigneeRef }
   | { kind: 'incident.escalate' }
@@ -85,7 +85,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { command: 'workflow', usage: 'enable <name>', description: 'Enable a workflow.', adminOnly: true },
   { command: 'workflow', usage: 'disable <name>', description: 'Disable a workflow.', adminOnly: true },
   { command: 'workflow', usage: 'help', description: 'This help.' },
-  { command: 'incident', usage: 'declare <title> [P1-P5]', description: 'Declare an incident and bind this channel to it.' },
+  { command: 'incident', usage: 'declare <title> [P1-P5] [--new-channel]', description: 'Declare an incident and bind this channel (or a new one) to it.' },
   { command: 'incident', usage: 'status <state>', description: 'Change the incident state (e.g. investigating, monitoring).' },
   { command: 'incident', usage: 'assign <@user|me|nobody>', description: 'Assign the incident.' },
   { command: 'incident', usage: 'escalate', description: 'Escalate the incident one level.' },
@@ -164,7 +164,10 @@ function parseIncident(sub: string, args: string[]): ParseResult {
   switch (sub) {
     case 'declare': {
       let priority: Priority | undefined;
-      const words = [...args];
+      const newChannel = args.includes('--new-channel');
+      const words = args.filter((a) => a !== '--new-channel');
+      const unknownFlag = words.find((a) => a.startsWith('--'));
+      if (unknownFlag) return fail(`Unknown option \`${unknownFlag}\`. Usage: \`${usageOf('incident', 'declare')}\``, ['--new-channel']);
       const last = words[words.length - 1];
       if (last !== undefined && words.length > 1 && /^p\d+$/i.test(last)) {
         const upper = last.toUpperCase();
@@ -175,7 +178,7 @@ function parseIncident(sub: string, args: string[]): ParseResult {
       const title = words.join(' ').trim();
       if (!title) return fail(`Give the incident a title. Usage: \`${usageOf('incident', 'declare')}\``, []);
       if (title.length > MAX_ARGUMENT_LENGTH) return fail(`The title is too long (${title.length} characters, at most ${MAX_ARGUMENT_LENGTH}).`, []);
-      return ok(priority ? { kind: 'incident.declare', title, priority } : { kind: 'incident.declare', title });
+      return ok({ kind: 'incident.declare', title, ...(priority ? { priority } : {}), ...(newChannel ? { newChannel } : {}) });
     }
     case 'status': {
       if (args.length !== 1) return fail(`Say which state. Usage: \`${usageOf('incident', 'status')}\``, []);

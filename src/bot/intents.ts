@@ -21,6 +21,11 @@ export interface IntentContext {
   channel: ChannelRef;
   services: AppServices;
   logger?: IntentLogger;
+  /**
+   * Creates a fresh channel for `/incident declare --new-channel` and adds the actor to it.
+   * Platforms that cannot create channels leave it out and the person is told so.
+   */
+  createIncidentChannel?: (title: string) => Promise<ChannelRef & { name: string }>;
 }
 
 /** Whether the actor may manage workflows (list, enable, disable). */
@@ -94,12 +99,20 @@ async function dispatch(intent: Intent, ctx: IntentContext): Promise<Reply> {
     }
 
     case 'incident.declare': {
+      let channel = ctx.channel;
+      let where = '';
+      if (intent.newChannel) {
+        if (!ctx.createIncidentChannel) return ephemeral(MESSAGES.cannotCreateChannel, 'warning');
+        const created = await ctx.createIncidentChannel(intent.title);
+        channel = { platform: created.platform, channelId: created.channelId };
+        where = ` in #${created.name}`;
+      }
       const incident = await services.incidents.declare(actor, {
         title: intent.title,
         ...(intent.priority ? { priority: intent.priority } : {}),
-        channel: ctx.channel,
+        channel,
       });
-      return { kind: 'incident_card', visibility: 'channel', headline: `${actor.name} declared incident #${incident.number}`, incident };
+      return { kind: 'incident_card', visibility: 'channel', headline: `${actor.name} declared incident #${incident.number}${where}`, incident };
     }
     case 'incident.status':
     case 'incident.resolve':

@@ -27,6 +27,7 @@ export const MESSAGES = {
   workflowDisabled: (name: string) => `Workflow \`${name}\` is now disabled: it will not run until enabled again.`,
   noWorkflows: 'There are no workflows yet.',
   noRuns: 'No workflow has run in this incident yet.',
+  cannotCreateChannel: 'I cannot create channels here. Declare the incident in the channel you want to use for it.',
   badButton: 'That button is no longer valid. Use the buttons on the latest run message.',
 } as const;
 

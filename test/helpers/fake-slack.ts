@@ -53,6 +53,8 @@ export class FakeSlack {
   private failures: Array<FailureRule & { left: number }> = [];
   private server: Server | null = null;
   private seq = 0;
+  /** Channels created through conversations.create, name -> id (pre-seed to simulate name_taken). */
+  readonly channels = new Map<string, string>();
   private tsCounter = 1_700_000_000;
   url = '';
 
@@ -188,6 +190,16 @@ export class FakeSlack {
         if (!users) return { ok: false, error: 'users_list_not_supplied' };
         return { ok: true, channel: { id: `D${users.replace(/[^A-Z0-9]/gi, '').toUpperCase()}` } };
       }
+      case 'conversations.create': {
+        const name = String(args.name ?? '');
+        if (!/^[a-z0-9_-]{1,80}$/.test(name)) return { ok: false, error: 'invalid_name_specials' };
+        if (this.channels.has(name)) return { ok: false, error: 'name_taken' };
+        const id = `C${String(++this.tsCounter).slice(-8)}`;
+        this.channels.set(name, id);
+        return { ok: true, channel: { id, name, is_channel: true, created: Math.floor(Date.now() / 1000) } };
+      }
+      case 'conversations.invite':
+        return [...this.channels.values()].includes(channel) ? { ok: true, channel: { id: channel } } : { ok: false, error: 'channel_not_found' };
       default:
         return { ok: true };
     }

@@ -153,6 +153,7 @@ export class SlackHttpReceiver implements Receiver {
   }
 
   private async handle(req: Request, res: Response): Promise<void> {
+    const receivedAt = Date.now();
     let raw: Buffer;
     try {
       raw = await readBodyCapped(req, this.bodyLimit);
@@ -211,6 +212,8 @@ export class SlackHttpReceiver implements Receiver {
       ack: async (response?: unknown) => {
         respond(response);
       },
+      // Listeners budget Slack's three seconds from arrival, not from when they start.
+      customProperties: { receivedAt },
       ...(Number.isFinite(retryNum) && header(req, 'x-slack-retry-num') !== undefined ? { retryNum } : {}),
       ...(retryReason ? { retryReason } : {}),
     };

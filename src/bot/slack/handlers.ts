@@ -10,7 +10,8 @@
  */
 import type { AnyMiddlewareArgs, App, BlockButtonAction, Middleware, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { webApi } from '@slack/bolt';
-import type { AppServices, ChannelRef } from '../../app/services.js';
+import { randomBytes } from 'node:crypto';
+import { AppError, type AppServices, type ChannelRef } from '../../app/services.js';
 import type { Logger } from '../../engine/ports.js';
 import { parseCommand, parseMessage, type RunButtonIntent } from '../commands.js';
 import { withDeadline } from '../deadline.js';
@@ -37,15 +38,16 @@ export const REQUIRED_BOT_SCOPES: Readonly<Record<string, string>> = {
   'chat:write.public': 'run messages and alerts in public channels the bot was not invited to',
   'im:write': 'conversations.open for failure DMs to the assignee and the workflow author',
   'app_mentions:read': 'the app_mention event',
+  'channels:manage': 'conversations.create / conversations.invite for /incident declare --new-channel',
 };
 
 export interface HandlerDeps {
   services: AppServices;
   ledger: DeliveryLedger;
   logger: Logger;
-  /** How long the work may take before the ack goes out with a "taking longer" note (default 2500 ms). */
+  /** Time from arrival after which the ack goes out with a "taking longer" note (default 2500 ms). */
   ackDeadlineMs?: number;
-  /** How long claiming a delivery may take before it counts as the database being down (default 1500 ms). */
+  /** How long claiming a delivery may take before it counts as the database being down (default 2000 ms). */
   claimTimeoutMs?: number;
 }
 
@@ -63,27 +65,42 @@ export function registerHandlers(app: App, deps: HandlerDeps): RegisteredHandler
   const logger = deps.logger.child({ component: 'slack' });
   const deadlineMs = deps.ackDeadlineMs ?? 2500;
 
-  app.use(dedupeMiddleware(deps.ledger, logger, deps.claimTimeoutMs ?? 1500));
+  app.use(dedupeMiddleware(deps.ledger, logger, deps.claimTimeoutMs ?? 2000));
 
   for (const name of SLASH_COMMANDS) {
-    app.command(name, async ({ command, ack, respond }: SlackCommandMiddlewareArgs) => {
+    app.command(name, async ({ command, ack, respond, client, context }: SlackCommandMiddlewareArgs & { client: webApi.WebClient; context: Record<string, unknown> }) => {
       const channel: ChannelRef = { platform: 'slack', channelId: command.channel_id };
       const parsed = parseCommand(command.command, command.text ?? '');
       if (!parsed.ok) {
         await ack(renderReply(ephemeral(parsed.message, 'warning')));
         return;
       }
+      let created: (ChannelRef & { name: string }) | null = null;
+      const createIncidentChannel = async (title: string) => {
+        created = await createSlackChannel(client, title, command.user_id, logger);
+        return created;
+      };
       const work = (async (): Promise<Reply> => {
         const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: command.user_id, name: command.user_name });
-        return handleIntent(parsed.intent, { actor, channel, services: deps.services, logger });
+        const reply = await handleIntent(parsed.intent, { actor, channel, services: deps.services, logger, createIncidentChannel });
+        const fresh = created as (ChannelRef & { name: string }) | null;
+        if (fresh && reply.kind === 'incident_card') {
+          // The new channel opens with the incident card too.
+          const card = renderReply(reply);
+          await client.chat.postMessage({ channel: fresh.channelId, text: card.text, blocks: card.blocks }).catch((error: unknown) =>
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: incident card not posted in the new channel'),
+          );
+        }
+        return reply;
       })().catch((error: unknown) => {
         const { reply, ref } = describeError(error);
         logger.error({ err: error instanceof Error ? error.message : String(error), ref }, 'slack command failed');
         return reply;
       });
+      const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
       const result = await withDeadline(
         work,
-        deadlineMs,
+        Math.max(0, deadlineMs - (Date.now() - receivedAt)),
         () => ephemeral(MESSAGES.slow, 'info'),
         async (late) => {
           await respond({ ...renderReply(late), replace_original: false });
@@ -154,6 +171,39 @@ export function registerHandlers(app: App, deps: HandlerDeps): RegisteredHandler
   return { commands: [...SLASH_COMMANDS], actions: [...ACTION_IDS], events: [...EVENT_TYPES] };
 }
 
+/** A Slack channel name from an incident title: `inc-<slug>`, lowercase, at most 80 characters. */
+export function incidentChannelName(title: string, suffix = ''): string {
+  const slug = title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+  const tail = suffix ? `-${suffix}` : '';
+  return `inc-${(slug || 'incident').slice(0, 80 - 4 - tail.length).replace(/-$/, '')}${tail}`;
+}
+
+/** Create a public channel for an incident (retrying with a suffix if the name is taken) and invite the declarer. */
+async function createSlackChannel(client: webApi.WebClient, title: string, userId: string, logger: Logger): Promise<ChannelRef & { name: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const name = incidentChannelName(title, attempt === 0 ? '' : randomBytes(2).toString('hex'));
+    try {
+      const res = await client.conversations.create({ name });
+      const id = res.channel?.id;
+      if (!id) throw new AppError('unavailable', 'Slack did not return the new channel.');
+      await client.conversations.invite({ channel: id, users: userId }).catch((error: unknown) =>
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: could not invite the declarer to the new channel'),
+      );
+      return { platform: 'slack', channelId: id, name: res.channel?.name ?? name };
+    } catch (error) {
+      const code = (error as { data?: { error?: string } }).data?.error;
+      if (code === 'name_taken' && attempt < 2) continue;
+      if (error instanceof AppError) throw error;
+      throw new AppError('invalid', `Slack refused to create the incident channel (${code ?? 'request failed'}). Declare the incident in an existing channel instead.`);
+    }
+  }
+}
+
 async function refreshIfStale(services: AppServices, client: webApi.WebClient, channel: string, ts: string, executionId: string, kind: RunButtonIntent['kind']): Promise<void> {
   const view = await services.runs.view(executionId);
   if (!view) return;
@@ -171,6 +221,8 @@ async function refreshIfStale(services: AppServices, client: webApi.WebClient, c
  */
 export function dedupeMiddleware(ledger: DeliveryLedger, logger: Logger, timeoutMs: number): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
+    // Socket Mode has no receiver timestamp: count from here.
+    if (typeof args.context.receivedAt !== 'number') args.context.receivedAt = Date.now();
     const body = args.body as unknown as Record<string, unknown>;
     const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
     const key = deliveryKey(body);

@@ -31,6 +31,7 @@ export interface SlackBotDeps {
   options?: {
     ledger?: DeliveryLedger;
     ackDeadlineMs?: number;
+    claimTimeoutMs?: number;
     bodyLimitBytes?: number;
     editIntervalMs?: number;
     now?: () => number;
@@ -104,6 +105,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     ledger: deps.options?.ledger ?? prismaLedger,
     logger,
     ...(deps.options?.ackDeadlineMs !== undefined ? { ackDeadlineMs: deps.options.ackDeadlineMs } : {}),
+    ...(deps.options?.claimTimeoutMs !== undefined ? { claimTimeoutMs: deps.options.claimTimeoutMs } : {}),
   });
   app.error(async (error) => {
     logger.error({ err: error.message, code: (error as { code?: string }).code }, 'slack: unhandled listener error');

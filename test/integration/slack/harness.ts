@@ -21,6 +21,8 @@ import { startFakeSlack, type FakeSlack } from '../../helpers/fake-slack.js';
 import { MemoryLogger } from '../../helpers/memory-logger.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
 import { sendSigned, type SendOptions, type SlackRequest } from '../../helpers/slack-requests.js';
+import { waitFor } from '../../helpers/worker-process-fixtures.js';
+import { MESSAGES } from '../../../src/bot/messages.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 
@@ -66,7 +68,8 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
     logger,
     repository: new PrismaWorkflowRepository(db.prisma),
   });
-  const bot = createSlackBot({ config, services, prisma: db.prisma, logger, options: { editIntervalMs: 100, ...(options.bot ?? {}) } });
+  // A generous claim timeout: on a loaded test machine a slow INSERT must not read as "database down".
+  const bot = createSlackBot({ config, services, prisma: db.prisma, logger, options: { editIntervalMs: 100, claimTimeoutMs: 10_000, ...(options.bot ?? {}) } });
   const app = express();
   app.use(bot.router);
   const server: Server = await new Promise((resolve) => {
@@ -112,6 +115,19 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       await db.drop();
     },
   };
+}
+
+/**
+ * The reply to a slash command as the person ends up seeing it: the ack body, or, when the ack said
+ * "taking longer" (or was empty because the three seconds ran out), what arrived at response_url.
+ */
+export async function finalReply(h: Pick<SlackHarness, 'slack'>, request: SlackRequest, res: { json: unknown }): Promise<Record<string, unknown>> {
+  const ack = (res.json ?? {}) as Record<string, unknown>;
+  if (ack.text !== undefined && !textOf(ack).includes(MESSAGES.slow)) return ack;
+  const responseUrl = new URLSearchParams(request.body).get('response_url') ?? '';
+  const id = responseUrl.slice(responseUrl.lastIndexOf('/') + 1);
+  const late = await waitFor('the late reply at response_url', () => h.slack.responses.find((r) => r.id === id));
+  return late.body;
 }
 
 /** Text of a Slack message payload (fallback text plus every text in its blocks). */

@@ -13,7 +13,7 @@ import { createPrismaClient } from '../../../src/store/prisma.js';
 import { lineWorkflow, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
 import { blockAction, eventCallback, sendSigned, slackSignature, slashCommand } from '../../helpers/slack-requests.js';
 import { MemoryLogger } from '../../helpers/memory-logger.js';
-import { SIGNING_SECRET, startSlackHarness, textOf, type SlackHarness } from './harness.js';
+import { SIGNING_SECRET, finalReply, startSlackHarness, textOf, type SlackHarness } from './harness.js';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 
@@ -30,6 +30,12 @@ describe('Slack request URL', () => {
   const cmd = (command: string, text: string, userId = ANA, channelId = ROOM, triggerId?: string) =>
     slashCommand({ command, text, userId, channelId, responseUrl: h.slack.responseUrl(randomUUID()), ...(triggerId ? { triggerId } : {}) });
   const executions = () => h.db.prisma.workflowExecution.count();
+  /** Send a command and return its final reply (ack body, or the late one via response_url). */
+  const run = async (request: ReturnType<typeof cmd>) => {
+    const res = await h.send(request);
+    expect(res.status).toBe(200);
+    return { status: res.status, json: await finalReply(h, request, res) };
+  };
   const replyText = (json: unknown) => textOf(json as { text?: string; blocks?: unknown[] });
 
   beforeAll(async () => {
@@ -56,16 +62,7 @@ describe('Slack request URL', () => {
   });
 
   it('declares an incident and binds the channel, answering in the channel', async () => {
-    const request = cmd('/incident', 'declare Checkout is down P1');
-    const res = await h.send(request);
-    expect(res.status).toBe(200);
-    // Within three seconds the answer is the card itself, or "taking longer" and then the card via response_url.
-    let reply = res.json as { response_type: string; text: string };
-    if (replyText(reply).includes(MESSAGES.slow)) {
-      const responseUrl = new URLSearchParams(request.body).get('response_url')!;
-      const id = responseUrl.slice(responseUrl.lastIndexOf('/') + 1);
-      reply = (await waitFor('the late reply', () => h.slack.responses.find((r) => r.id === id))).body as typeof reply;
-    }
+    const reply = (await run(cmd('/incident', 'declare Checkout is down P1'))).json;
     expect(reply.response_type).toBe('in_channel');
     expect(replyText(reply)).toContain('Ana declared incident #');
     const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' }, include: { channels: true } });
@@ -73,10 +70,25 @@ describe('Slack request URL', () => {
     expect(incident.channels).toEqual([expect.objectContaining({ platform: 'SLACK', channelId: ROOM })]);
   });
 
+  it('declares an incident in a new channel with --new-channel (name taken once), inviting the declarer', async () => {
+    h.slack.channels.set('inc-db-failover', 'CTAKEN001');
+    const reply = (await run(cmd('/incident', 'declare DB failover P2 --new-channel', ANA, ELSEWHERE))).json;
+    expect(replyText(reply)).toMatch(/declared incident #\d+ in #inc-db-failover-[0-9a-f]{4}/);
+    const created = h.slack.ok('conversations.create');
+    expect(created.map((c) => c.args.name)).toEqual(['inc-db-failover', expect.stringMatching(/^inc-db-failover-[0-9a-f]{4}$/)]);
+    const newId = h.slack.channels.get(String(created[1]!.args.name))!;
+    expect(h.slack.ok('conversations.invite')).toEqual([expect.objectContaining({ args: expect.objectContaining({ channel: newId, users: ANA }) })]);
+    const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'DB failover' }, include: { channels: true } });
+    expect(incident.channels).toEqual([expect.objectContaining({ platform: 'SLACK', channelId: newId })]);
+    await h.slack.waitFor(() => h.slack.ok('chat.postMessage', newId).length === 1, 'the card in the new channel');
+    expect(textOf(h.slack.ok('chat.postMessage', newId)[0]!.args)).toContain('DB failover');
+    // The channel the command was typed in stays unbound.
+    expect(await h.services.incidents.findByChannel({ platform: 'slack', channelId: ELSEWHERE })).toBeNull();
+  });
+
   it('starts a manual workflow in the incident channel: execution row written before the ack', async () => {
     const before = await executions();
-    const res = await h.send(cmd('/workflow', 'run notify-webhook'));
-    expect(res.status).toBe(200);
+    const res = await run(cmd('/workflow', 'run notify-webhook'));
     expect((res.json as { response_type: string }).response_type).toBe('ephemeral');
     expect(replyText(res.json)).toContain('Starting `notify-webhook`');
     expect(await executions()).toBe(before + 1);
@@ -84,24 +96,24 @@ describe('Slack request URL', () => {
 
   it('explains refusals ephemerally with the shared texts', async () => {
     const before = await executions();
-    const outside = await h.send(cmd('/workflow', 'run notify-webhook', ANA, ELSEWHERE));
+    const outside = await run(cmd('/workflow', 'run notify-webhook', ANA, ELSEWHERE));
     expect(replyText(outside.json)).toContain('not an incident channel');
 
-    const typo = await h.send(cmd('/workflow', 'run notify-webhok'));
+    const typo = await run(cmd('/workflow', 'run notify-webhok'));
     expect(replyText(typo.json)).toContain('notify-webhook');
 
-    const notManual = await h.send(cmd('/workflow', 'run on-create'));
+    const notManual = await run(cmd('/workflow', 'run on-create'));
     expect(replyText(notManual.json)).toMatch(/not on demand|manual/);
 
-    const stranger = await h.send(cmd('/workflow', 'run notify-webhook', EVE));
+    const stranger = await run(cmd('/workflow', 'run notify-webhook', EVE));
     expect(replyText(stranger.json)).toContain("Only members of the sre team");
 
-    const list = await h.send(cmd('/workflow', 'list', ANA));
+    const list = await run(cmd('/workflow', 'list', ANA));
     expect(replyText(list.json)).toContain(MESSAGES.notAdmin('list workflows').slice(0, 30));
-    const disable = await h.send(cmd('/workflow', 'disable notify-webhook', ANA));
+    const disable = await run(cmd('/workflow', 'disable notify-webhook', ANA));
     expect(replyText(disable.json)).toContain('Only workflow admins');
 
-    const unknown = await h.send(cmd('/workflow', 'lst'));
+    const unknown = await run(cmd('/workflow', 'lst'));
     expect(replyText(unknown.json)).toContain('Did you mean `/workflow list`?');
     for (const r of [outside, typo, notManual, stranger, list, disable, unknown]) {
       expect(r.status).toBe(200);
@@ -111,7 +123,7 @@ describe('Slack request URL', () => {
   });
 
   it('lists workflows for admins, with scope, trigger, state and last run', async () => {
-    const res = await h.send(cmd('/workflow', 'list', ROOT));
+    const res = await run(cmd('/workflow', 'list', ROOT));
     const text = replyText(res.json);
     expect(text).toContain('notify-webhook');
     expect(text).toContain('on-create');
@@ -119,23 +131,23 @@ describe('Slack request URL', () => {
   });
 
   it('shows, lists history, dry-runs, disables and enables workflows, and assigns by mention', async () => {
-    const show = await h.send(cmd('/workflow', 'show notify-webhook'));
+    const show = await run(cmd('/workflow', 'show notify-webhook'));
     expect(replyText(show.json)).toContain('Definition');
-    const history = await h.send(cmd('/workflow', 'history'));
+    const history = await run(cmd('/workflow', 'history'));
     expect(replyText(history.json)).toContain('notify-webhook');
-    const dry = await h.send(cmd('/workflow', 'run notify-webhook --dry-run'));
+    const dry = await run(cmd('/workflow', 'run notify-webhook --dry-run'));
     expect(replyText(dry.json)).toContain('would run');
     expect(replyText(dry.json)).toContain('a1');
 
     const before = await executions();
-    expect(replyText((await h.send(cmd('/workflow', 'disable notify-webhook', ROOT))).json)).toContain('now disabled');
-    expect(replyText((await h.send(cmd('/workflow', 'run notify-webhook'))).json)).toContain('disabled');
-    expect(replyText((await h.send(cmd('/workflow', 'enable notify-webhook', ROOT))).json)).toContain('now enabled');
+    expect(replyText((await run(cmd('/workflow', 'disable notify-webhook', ROOT))).json)).toContain('now disabled');
+    expect(replyText((await run(cmd('/workflow', 'run notify-webhook'))).json)).toContain('disabled');
+    expect(replyText((await run(cmd('/workflow', 'enable notify-webhook', ROOT))).json)).toContain('now enabled');
     expect(await executions()).toBe(before);
 
-    const assigned = await h.send(cmd('/incident', `assign <@${BOB}|bob>`));
+    const assigned = await run(cmd('/incident', `assign <@${BOB}|bob>`));
     expect(replyText(assigned.json)).toContain('assigned the incident to Bob');
-    const status = await h.send(cmd('/incident', 'status investigating'));
+    const status = await run(cmd('/incident', 'status investigating'));
     expect(replyText(status.json)).toContain('set the status to investigating');
     const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' }, include: { assignee: true } });
     expect(incident.assignee?.name).toBe('Bob');
@@ -181,9 +193,10 @@ describe('Slack request URL', () => {
         await h.send(request, { signature: slackSignature('not-the-secret', now, request.body) }),
         await h.send(request, { signature: 'v0=deadbeef' }),
         await h.send({ ...request, body: request.body.replace('notify-webhook', 'on-create') }, { signature: slackSignature(SIGNING_SECRET, now, request.body) }),
-        await h.send(request, { timestamp: now - 301 }),
-        await h.send(request, { timestamp: now + 301 }),
-        await h.send(request, { timestamp: now + 86_400 * 365 }),
+        await h.send(request, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+        // Computed at send time with a margin, so a slow machine cannot bring it back inside the window.
+        await h.send(request, { timestamp: Math.floor(Date.now() / 1000) + 330 }),
+        await h.send(request, { timestamp: Math.floor(Date.now() / 1000) + 86_400 * 365 }),
       ];
       expect(cases.map((c) => c.status)).toEqual([401, 401, 401, 401, 401, 401, 401]);
       await expectNothingRan(before);
@@ -200,7 +213,8 @@ describe('Slack request URL', () => {
     it('runs a replayed command and a Slack retry at most once', async () => {
       const before = await executions();
       const request = cmd('/workflow', 'run notify-webhook');
-      const first = await h.send(request);
+      const sent = await h.send(request);
+      const first = { status: sent.status, json: await finalReply(h, request, sent) };
       const replay = await h.send(request);
       const retried = await h.send(request, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
       expect([first.status, replay.status, retried.status]).toEqual([200, 200, 200]);
@@ -210,8 +224,8 @@ describe('Slack request URL', () => {
 
     it('handles a replayed click once', async () => {
       const incident = await h.db.prisma.incident.findFirstOrThrow({ where: { title: 'Checkout is down' } });
-      const run = await h.send(cmd('/workflow', 'run notify-webhook'));
-      expect(run.status).toBe(200);
+      const started = await run(cmd('/workflow', 'run notify-webhook'));
+      expect(replyText(started.json)).toContain('Starting');
       const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ where: { incidentId: incident.id }, orderBy: { createdAt: 'desc' } });
       const ephemeralsBefore = h.slack.ok('chat.postEphemeral').length;
       const click = blockAction({ actionId: 'run_cancel', value: execution.id, userId: ANA, channelId: ROOM, messageTs: '1700000000.000100', responseUrl: h.slack.responseUrl('click') });
@@ -245,7 +259,7 @@ describe('Slack request URL', () => {
   });
 
   it('two people clicking Cancel at once make one transition; the loser is answered gracefully', async () => {
-    const res = await h.send(cmd('/workflow', 'run notify-webhook'));
+    const res = await run(cmd('/workflow', 'run notify-webhook'));
     expect(res.status).toBe(200);
     const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
     const before = h.slack.ok('chat.postEphemeral').length;

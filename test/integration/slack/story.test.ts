@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { MESSAGES } from '../../../src/bot/messages.js';
 import { EffectServer, HttpTestActionRunner, lineWorkflow, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
 import { blockAction, slashCommand } from '../../helpers/slack-requests.js';
-import { buttonsOf, startSlackHarness, textOf, type SlackHarness } from './harness.js';
+import { buttonsOf, finalReply, startSlackHarness, textOf, type SlackHarness } from './harness.js';
 
 const ANA = 'UANA0001';
 const BOB = 'UBOB0001';
@@ -25,6 +25,8 @@ const SCOPE_FOR_METHOD: Record<string, string> = {
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'conversations.open': 'im:write',
+  'conversations.create': 'channels:manage',
+  'conversations.invite': 'channels:manage',
 };
 
 describe('Slack: the full incident story', () => {
@@ -32,15 +34,16 @@ describe('Slack: the full incident story', () => {
   let effects: EffectServer;
 
   const command = async (cmd: string, text: string, user = ANA) => {
-    const res = await h.send(slashCommand({ command: cmd, text, userId: user, userName: user === ANA ? 'ana' : 'bob', channelId: ROOM, responseUrl: h.slack.responseUrl(randomUUID()) }));
+    const request = slashCommand({ command: cmd, text, userId: user, userName: user === ANA ? 'ana' : 'bob', channelId: ROOM, responseUrl: h.slack.responseUrl(randomUUID()) });
+    const res = await h.send(request);
     expect(res.status).toBe(200);
-    return res;
+    return { ...res, json: await finalReply(h, request, res) };
   };
 
   const runFrom = async (name: string) => {
     const before = await h.db.prisma.workflowExecution.findMany({ select: { id: true } });
     const res = await command('/workflow', `run ${name}`);
-    expect(textOf(res.json as { text: string })).toMatch(/Starting|taking longer/);
+    expect(textOf(res.json as { text: string })).toContain('Starting `' + name + '`');
     return waitFor('the execution row', async () => {
       const rows = await h.db.prisma.workflowExecution.findMany({ where: { id: { notIn: before.map((r) => r.id) } }, select: { id: true } });
       return rows[0]?.id;

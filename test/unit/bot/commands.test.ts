@@ -19,6 +19,8 @@ describe('parseCommand', () => {
     expect(parseCommand('/incident', 'declare Database is down P1')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'Database is down', priority: 'P1' } });
     expect(parseCommand('/incident', 'declare Database is down')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'Database is down' } });
     expect(parseCommand('/incident', 'declare p2')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'p2' } });
+    expect(parseCommand('/incident', 'declare DB failover P2 --new-channel')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'DB failover', priority: 'P2', newChannel: true } });
+    expect(parseCommand('/incident', 'declare --new-channel DB failover')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'DB failover', newChannel: true } });
     expect(parseCommand('/incident', 'status Investigating')).toEqual({ ok: true, intent: { kind: 'incident.status', status: 'investigating' } });
     expect(parseCommand('/incident', 'assign <@U123|ana>')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: 'U123', label: 'ana' } } });
     expect(parseCommand('/incident', 'assign <@U123>')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: 'U123' } } });
@@ -45,6 +47,7 @@ describe('parseCommand', () => {
       ['/workflow', 'list extra', /takes no arguments/],
       ['/incident', 'declare', /title/],
       ['/incident', 'declare Outage P9', /Priority must be one of/],
+      ['/incident', 'declare Outage --private', /Unknown option `--private`/],
       ['/incident', 'status', /Say which state/],
       ['/incident', 'assign ana', /Mention the person/],
       ['/incident', 'declare "unclosed', /quote is not closed/],

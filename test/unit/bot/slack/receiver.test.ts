@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { deliveryKey } from '../../../../src/bot/slack/dedupe.js';
+import { incidentChannelName } from '../../../../src/bot/slack/handlers.js';
 import { parseSlackBody, readBodyCapped, verifySlackSignature } from '../../../../src/bot/slack/SlackHttpReceiver.js';
 import { slackSignature } from '../../../helpers/slack-requests.js';
 
@@ -74,5 +75,16 @@ describe('deliveryKey', () => {
     expect(a).toMatch(/^slack:body:[0-9a-f]{64}$/);
     expect(deliveryKey({ x: 1 })).toBe(a);
     expect(deliveryKey({ x: 2 })).not.toBe(a);
+  });
+});
+
+describe('incidentChannelName', () => {
+  it('makes a valid Slack channel name from any title', () => {
+    expect(incidentChannelName('Checkout is DOWN!!')).toBe('inc-checkout-is-down');
+    expect(incidentChannelName('Café <!channel> 😀', 'ab12')).toBe('inc-cafe-channel-ab12');
+    expect(incidentChannelName('***')).toBe('inc-incident');
+    const long = incidentChannelName('x'.repeat(500), 'ffff');
+    expect(long.length).toBeLessThanOrEqual(80);
+    expect(long).toMatch(/^[a-z0-9_-]+-ffff$/);
   });
 });
