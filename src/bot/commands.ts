@@ -230,7 +230,7 @@ export function didYouMean(candidates: readonly string[]): string {
   return ` Did you mean ${list}?`;
 }
 
-/** Split on whitespace, honouring "double", 'single' and “smart” quotes. */
+/** Split on whitespace, honouring "double", 'single' and “smart” quotes and `<@...>` mentions. */
 function tokenize(text: string): { ok: true; tokens: string[] } | ParseError {
   const tokens: string[] = [];
   const input = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'");
@@ -247,6 +247,15 @@ function tokenize(text: string): { ok: true; tokens: string[] } | ParseError {
       tokens.push(input.slice(i + 1, end));
       i = end + 1;
       continue;
+    }
+    // A mention `<@id|Label With Spaces>` is one token even without quotes.
+    if (input.startsWith('<@', i)) {
+      const end = input.indexOf('>', i);
+      if (end !== -1) {
+        tokens.push(input.slice(i, end + 1));
+        i = end + 1;
+        continue;
+      }
     }
     let j = i;
     while (j < input.length && !/\s/.test(input[j]!)) j++;

@@ -23,6 +23,8 @@ describe('parseCommand', () => {
     expect(parseCommand('/incident', 'declare --new-channel DB failover')).toEqual({ ok: true, intent: { kind: 'incident.declare', title: 'DB failover', newChannel: true } });
     expect(parseCommand('/incident', 'status Investigating')).toEqual({ ok: true, intent: { kind: 'incident.status', status: 'investigating' } });
     expect(parseCommand('/incident', 'assign <@U123|ana>')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: 'U123', label: 'ana' } } });
+    expect(parseCommand('/incident', 'assign <@29:1abc|Ana Maria Lopez>')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: '29:1abc', label: 'Ana Maria Lopez' } } });
+    expect(parseCommand('/incident', 'assign "<@U9|Bo B>"')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: 'U9', label: 'Bo B' } } });
     expect(parseCommand('/incident', 'assign <@U123>')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'mention', platformUserId: 'U123' } } });
     expect(parseCommand('/incident', 'assign me')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'me' } } });
     expect(parseCommand('/incident', 'assign nobody')).toEqual({ ok: true, intent: { kind: 'incident.assign', assignee: { kind: 'nobody' } } });
