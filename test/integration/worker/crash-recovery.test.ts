@@ -59,7 +59,7 @@ describe('crash recovery (SIGKILL)', () => {
     await Promise.all([...spawning]);
 
     let kills = 0;
-    let killsMidAction = 0;
+    let killsMidRun = 0;
     try {
       while (kills < KILLS) {
         const unfinished = await db.prisma.workflowExecution.count({ where: { id: { in: ids }, status: { in: ['PENDING', 'RUNNING'] } } });
@@ -70,15 +70,21 @@ describe('crash recovery (SIGKILL)', () => {
           await Promise.race([...spawning]);
           continue;
         }
-        // A random point: a random delay, then preferably a worker with an action in flight.
-        await new Promise((r) => setTimeout(r, Math.random() * 400));
+        // A random point during a run: pick a worker holding a RUNNING run (the last to call out
+        // for it), wait a random moment, kill it.
+        const running = await db.prisma.workflowExecution.findMany({ where: { id: { in: ids }, status: 'RUNNING' }, select: { id: true } });
+        const holders = new Set<string | undefined>();
+        for (const { id } of running) {
+          const last = server.requests.filter((r) => r.key.startsWith(id)).at(-1);
+          holders.add(last?.pid);
+        }
         const live = all.filter(isLive);
-        const inFlight = new Set(server.requests.filter((r) => !r.answered && r.abortedAt === undefined).map((r) => r.pid));
-        const busy = live.filter((c) => inFlight.has(String(c.pid)));
+        const busy = live.filter((c) => holders.has(String(c.pid)));
         const candidates = busy.length > 0 ? busy : live;
         const victim = candidates[Math.floor(Math.random() * candidates.length)];
         if (!victim) continue;
-        if (busy.length > 0) killsMidAction++;
+        await new Promise((r) => setTimeout(r, Math.random() * 300));
+        if (busy.length > 0) killsMidRun++;
         victim.kill('SIGKILL');
         await victim.exited;
         kills++;
@@ -122,7 +128,7 @@ describe('crash recovery (SIGKILL)', () => {
     }
     const crashed = rows.filter((r) => r.crashCount > 0).length;
     console.info(
-      `crash test: ${kills} kills (${killsMidAction} with an action in flight), ${rows.length} runs, ${crashed} resumed after a crash, ` +
+      `crash test: ${kills} kills (${killsMidRun} of a worker holding a running run), ${rows.length} runs, ${crashed} resumed after a crash, ` +
         `${server.requests.length} raw requests for ${rows.length * 3} effects (${duplicates} re-sends of interrupted actions with the same key)`,
     );
     expect(kills).toBeGreaterThanOrEqual(KILLS);
