@@ -167,6 +167,16 @@ describe('Slack: the full incident story', () => {
     expect(buttonsOf(shown(ROOM, stored.ts) as never).map((b) => b.action_id)).toEqual(['run_retry']);
     const answers = h.slack.ok('chat.postEphemeral').map((c) => textOf(c.args));
     expect(answers.some((t) => t.includes(MESSAGES.runCancelled) || t.includes(MESSAGES.runCancelling))).toBe(true);
+
+    // A second Cancel on the finished run's message: a graceful answer, and the message is refreshed to its final state.
+    const before = h.slack.ok('chat.postEphemeral').length;
+    const updatesBefore = shown(ROOM, stored.ts)!.updates;
+    expect((await click('run_cancel', id, stored.ts, BOB)).status).toBe(200);
+    await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length > before, 'the stale-click answer');
+    expect(textOf(h.slack.ok('chat.postEphemeral').at(-1)!.args)).toContain(MESSAGES.runAlreadyFinished('CANCELLED'));
+    await h.slack.waitFor(() => shown(ROOM, stored.ts)!.updates > updatesBefore, 'the refreshed message');
+    expect(buttonsOf(shown(ROOM, stored.ts) as never).map((b) => b.action_id)).toEqual(['run_retry']);
+    expect(await statusOf(id)).toBe('CANCELLED');
   }, 60_000);
 
   it('only ever called Web API methods the manifest grants scopes for, and never retried a post', async () => {
