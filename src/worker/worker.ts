@@ -27,6 +27,7 @@ import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
 import { isUuid, loadRunContext, type RunContext } from './run-context.js';
 import { buildWorkerRunView } from './run-view.js';
+import { withTimeout } from './timeout.js';
 import { referencedSecretNames, type HandlerSecretNames, type SecretLoader } from './secrets.js';
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -449,7 +450,7 @@ export async function stopWorkflowWorker(handle: WorkflowWorkerHandle, timeoutMs
       entry.controller.abort(new CancelledError('shutdown'));
     }
     const settled = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
-    if (!settled) await worker.close(true).catch(() => undefined);
+    if (!settled) await withTimeout(worker.close(true), 5000, 'force close').catch(() => undefined);
   }
   await Promise.race([
     (async () => {
@@ -458,5 +459,6 @@ export async function stopWorkflowWorker(handle: WorkflowWorkerHandle, timeoutMs
     })(),
     new Promise((r) => setTimeout(r, 5000).unref()),
   ]);
-  for (const close of handle.closers) await Promise.resolve(close()).catch(() => undefined);
+  // Redis may be gone: never let a close hang the shutdown.
+  for (const close of handle.closers) await withTimeout(Promise.resolve(close()), 5000, 'close').catch(() => undefined);
 }

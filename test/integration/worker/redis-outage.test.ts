@@ -81,4 +81,25 @@ describe('Redis outage', () => {
     }
     console.info(`redis outage: ${ids.length} runs, ${notEnqueued} could not be enqueued during the outage and were recovered by the reconciler`);
   });
+
+  it('stops within its bound even while Redis is down, and a producer never hangs on a Redis that is away', { timeout: 60_000 }, async () => {
+    const worker = await startTestWorker(db, 'down', { connection: redis.url });
+    const queue = producer('down', redis.url);
+    await redis.stop();
+    try {
+      const seeded = await seedIncident(db.prisma);
+      const doc = lineWorkflow('while-down', server.url, ['a1']);
+      const wf = await seedWorkflow(db.prisma, doc);
+      const id = await seedExecution(db.prisma, wf, seeded, doc);
+      const result = await queue.scheduleWorkflow({ executionId: id, incidentId: seeded.incidentId, workflowId: wf, triggeredBy: 'event', executionChain: [wf] });
+      expect(result).toEqual({ jobId: id, enqueued: false });
+      const started = Date.now();
+      await stopWorkflowWorker(worker.handle, 1000);
+      // A generous bound: the feature is "bounded", not "fast".
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await queue.close();
+      await redis.start();
+    }
+  });
 });
