@@ -1,16 +1,17 @@
-/** A local HTTP server the benchmark's actions call: answers 200 at once and counts requests. */
+/** A local HTTP server the benchmark's actions call: answers 200 (at once, or after `delayMs`) and counts requests. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpTarget {
   url: string;
   count(): number;
-  /** Resolves when a request whose JSON body has this `runId` arrives (used for "first action started"). */
   close(): Promise<void>;
+  /** Called with each request's body as soon as it has arrived (before the answer). */
   onRequest(listener: (body: string) => void): void;
 }
 
-export async function startHttpTarget(): Promise<HttpTarget> {
+export async function startHttpTarget(options: { delayMs?: number } = {}): Promise<HttpTarget> {
+  const delayMs = options.delayMs ?? 0;
   let count = 0;
   const listeners: Array<(body: string) => void> = [];
   const server: Server = createServer((req, res) => {
@@ -20,8 +21,12 @@ export async function startHttpTarget(): Promise<HttpTarget> {
       count++;
       const body = Buffer.concat(chunks).toString();
       for (const l of listeners) l(body);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   server.keepAliveTimeout = 60_000;

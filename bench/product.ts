@@ -43,7 +43,10 @@ export interface Product {
   close(): Promise<void>;
 }
 
-export async function startProduct(env: BenchEnv, options: ProductOptions = {}): Promise<Product> {
+/** What the product needs from the bench environment (a child process builds just this). */
+export type ProductEnv = Pick<BenchEnv, 'prisma' | 'logger' | 'redisUrl' | 'prefix'>;
+
+export async function startProduct(env: ProductEnv, options: ProductOptions = {}): Promise<Product> {
   const prefix = options.prefix ?? env.prefix;
   const { prisma, logger } = env;
   const queue = createWorkflowQueue({ connection: env.redisUrl, prefix, logger });

@@ -2,7 +2,7 @@
  * Slash-command acknowledgement latency: fire `inFlight` signed `/workflow run` commands at once
  * at a receiver and time each answer. The baseline is a Bolt app that only acknowledges.
  */
-import bolt from '@slack/bolt';
+import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ export function slackSignature(secret: string, timestamp: number, body: string):
 }
 
 /** Send one signed form-encoded slash command; resolves with the latency in ms and the status. */
-function sendCommand(url: URL, secret: string, fields: Record<string, string>, agent: Agent): Promise<{ ms: number; status: number }> {
+function sendCommand(url: URL, secret: string, fields: Record<string, string>, agent: Agent): Promise<{ ms: number; status: number; body: string }> {
   const body = new URLSearchParams(fields).toString();
   const ts = Math.floor(Date.now() / 1000);
   const start = performance.now();
@@ -33,8 +33,9 @@ function sendCommand(url: URL, secret: string, fields: Record<string, string>, a
         },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0 }));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       },
     );
     req.on('error', reject);
@@ -42,33 +43,42 @@ function sendCommand(url: URL, secret: string, fields: Record<string, string>, a
   });
 }
 
-/** Fire `inFlight` commands at once, `rounds` times; returns p50/p99 and non-200 count. */
+/**
+ * Fire `inFlight` commands at once, `rounds` times; returns p50/p99, the count of answers that
+ * were not 200 (or, with `expect`, whose body does not match it) and every latency.
+ */
 export async function measureAcks(
   url: string,
   secret: string,
   makeFields: (i: number) => Record<string, string>,
   inFlight: number,
   rounds: number,
-): Promise<{ p50: number; p99: number; errors: number }> {
+  expect?: RegExp,
+): Promise<{ p50: number; p99: number; errors: number; firstError?: string; latencies: number[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let n = 0;
   for (let r = 0; r < rounds; r++) {
     const results = await Promise.all(Array.from({ length: inFlight }, () => sendCommand(new URL(url), secret, makeFields(n++), agent)));
     for (const res of results) {
       latencies.push(res.ms);
-      if (res.status !== 200) errors++;
+      if (res.status !== 200 || (expect && !expect.test(res.body))) {
+        errors++;
+        firstError ??= `${res.status} ${res.body.slice(0, 200)}`;
+      }
     }
   }
   agent.destroy();
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors, ...(firstError ? { firstError } : {}), latencies };
 }
 
 /** A Bolt app that only acknowledges `/workflow`; the baseline for acknowledgement latency. */
 export async function startAckOnlyBolt(secret: string): Promise<{ url: string; close(): Promise<void> }> {
-  const receiver = new bolt.ExpressReceiver({ signingSecret: secret, endpoints: '/slack/events' });
-  const app = new bolt.App({ receiver, token: 'xoxb-bench', tokenVerificationEnabled: false });
+  const receiver = new ExpressReceiver({ signingSecret: secret, endpoints: '/slack/events', logLevel: LogLevel.ERROR });
+  // A fixed authorization, as the product has: without it Bolt calls auth.test on every request.
+  const app = new App({ receiver, authorize: async () => ({ botToken: 'xoxb-bench', botId: 'BBENCH', botUserId: 'UBENCHBOT' }), logLevel: LogLevel.ERROR });
   app.command('/workflow', async ({ ack }) => {
     await ack();
   });
