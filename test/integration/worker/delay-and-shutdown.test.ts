@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopWorkflowWorker } from '../../../src/worker/worker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../../helpers/redis.js';
+import { spawnWorker } from '../../helpers/worker-process-spawn.js';
 import { EffectServer, lineWorkflow, seedExecution, seedIncident, seedWorkflow, waitFor } from '../../helpers/worker-process-fixtures.js';
 import { producer, startTestWorker, statusOf } from './setup.js';
 
@@ -102,6 +103,32 @@ describe('durable delays and graceful shutdown', () => {
       expect(server.rawCount(`${id}:a2`)).toBe(2);
       expect(server.effects.get(`${id}:a2`)).toBe(1);
     } finally {
+      await queue.close();
+    }
+  });
+
+  it('SIGTERM: the worker process exits 0 within its shutdown bound and hands its run back', { timeout: 180_000 }, async () => {
+    const prefix = uniquePrefix('sigterm');
+    prefixes.push(prefix);
+    const queue = producer(prefix);
+    const child = await spawnWorker({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SHUTDOWN_MS: '500', LOCK_MS: '5000' }, 120_000);
+    try {
+      const seeded = await seedIncident(db.prisma);
+      server.on('/slow/sigterm', { delayMs: 30_000 });
+      const doc = lineWorkflow('sigterm', server.url, ['a1', { id: 'a2', path: 'slow/sigterm' }]);
+      const wf = await seedWorkflow(db.prisma, doc);
+      const id = await seedExecution(db.prisma, wf, seeded, doc);
+      await queue.scheduleWorkflow({ executionId: id, incidentId: seeded.incidentId, workflowId: wf, triggeredBy: 'event', executionChain: [wf] });
+      await waitFor('the slow step', () => server.requests.find((r) => r.key === `${id}:a2`), 60_000);
+      child.kill('SIGTERM');
+      const exit = await child.exited;
+      expect(exit).toEqual({ code: 0, signal: null });
+      const row = await db.prisma.workflowExecution.findUniqueOrThrow({ where: { id } });
+      expect(row.status).toBe('PENDING');
+      expect(row.cancelReason).toBeNull();
+      expect(['waiting', 'delayed']).toContain(await (await queue.getJob(id))?.getState());
+    } finally {
+      child.kill('SIGKILL');
       await queue.close();
     }
   });
