@@ -273,6 +273,19 @@ describe('Slack request URL', () => {
     expect(await h.db.prisma.auditLog.count({ where: { action: 'execution.cancel', targetId: execution.id } })).toBe(1);
   });
 
+  it('refuses a click from someone outside the incident team, ephemerally, changing nothing', async () => {
+    await run(cmd('/workflow', 'run notify-webhook'));
+    const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    const before = h.slack.ok('chat.postEphemeral').length;
+    const res = await h.send(blockAction({ actionId: 'run_cancel', value: execution.id, userId: EVE, channelId: ROOM, messageTs: '1700000000.000100', responseUrl: h.slack.responseUrl('eve') }));
+    expect(res.status).toBe(200);
+    await h.slack.waitFor(() => h.slack.ok('chat.postEphemeral').length > before, 'the refusal');
+    const refusal = h.slack.ok('chat.postEphemeral').at(-1)!;
+    expect(refusal.args.user).toBe(EVE);
+    expect(textOf(refusal.args)).toContain("Only members of the incident's team");
+    expect((await h.db.prisma.workflowExecution.findUniqueOrThrow({ where: { id: execution.id } })).status).toBe('PENDING');
+  });
+
   it('answers a click on a stale message gracefully', async () => {
     const execution = await h.db.prisma.workflowExecution.findFirstOrThrow({ where: { status: 'CANCELLED' } });
     const before = h.slack.ok('chat.postEphemeral').length;
