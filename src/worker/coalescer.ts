@@ -82,14 +82,20 @@ export class ProgressCoalescer {
 
   /** Publish everything pending now and wait for it (shutdown, tests). */
   async flush(): Promise<void> {
-    for (const [id, entry] of this.entries) {
-      if (entry.timer) {
-        clearTimeout(entry.timer);
-        entry.timer = null;
+    // Never start a second publish for a run while one is in flight: both would find no stored
+    // message yet and both would post. Wait for it, then send what is still pending.
+    for (;;) {
+      for (const [id, entry] of this.entries) {
+        if (entry.inFlight) continue;
+        if (entry.timer) {
+          clearTimeout(entry.timer);
+          entry.timer = null;
+        }
+        if (entry.pending) this.send(id, entry);
       }
-      if (entry.pending) this.send(id, entry);
+      if (this.inFlight.size === 0) return;
+      await Promise.allSettled([...this.inFlight]);
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   private schedule(id: string, entry: Entry): void {

@@ -34,6 +34,31 @@ class SlowNotifier implements ChatNotifier {
 }
 
 describe('ProgressCoalescer', () => {
+  it('flush never publishes a run twice at once (a second concurrent post would duplicate the message)', async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const published: number[] = [];
+    const notifier: ChatNotifier = {
+      async publishProgress(v) {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await new Promise((r) => setTimeout(r, 50));
+        published.push(v.revision);
+        concurrent--;
+      },
+      async notifyFailure() {},
+      async postMessage() {
+        return { ref: 'x' };
+      },
+    };
+    const coalescer = new ProgressCoalescer(notifier, { intervalMs: 1000 });
+    coalescer.publish(view('run-f', 1));
+    coalescer.publish(view('run-f', 2, 'COMPLETED'));
+    await coalescer.flush();
+    expect(maxConcurrent).toBe(1);
+    expect(published).toEqual([1, 2]);
+  });
+
   it('a 40-step run in a burst is published a few times, latest state wins, the final state always arrives', async () => {
     const notifier = new SlowNotifier(50);
     const coalescer = new ProgressCoalescer(notifier, { intervalMs: 200 });
