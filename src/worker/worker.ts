@@ -26,7 +26,7 @@ import { Reconciler } from './reconciler.js';
 import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
 import { isUuid, loadRunContext, type RunContext } from './run-context.js';
-import { buildWorkerRunView } from './run-view.js';
+import { buildWorkerRunView, failedStepName } from './run-view.js';
 import { withTimeout } from './timeout.js';
 import { referencedSecretNames, type HandlerSecretNames, type SecretLoader } from './secrets.js';
 
@@ -89,7 +89,6 @@ export interface WorkerRuntime {
   running: Map<string, RunningEntry>;
   /** Failure alerts being delivered (awaited on shutdown). */
   pendingAlerts: Set<Promise<void>>;
-  revision: { last: number };
 }
 
 /** A started worker. Pass it to `stopWorkflowWorker`. */
@@ -113,16 +112,10 @@ function errText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Monotonic across processes as long as clocks roughly agree: time-based, bumped locally. */
-function nextRevision(rt: WorkerRuntime): number {
-  rt.revision.last = Math.max(rt.revision.last + 1, Date.now());
-  return rt.revision.last;
-}
-
 function publishView(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext | null): void {
   if (!ctx) return;
   try {
-    rt.coalescer.publish(buildWorkerRunView(record, ctx, nextRevision(rt)));
+    rt.coalescer.publish(buildWorkerRunView(record, ctx));
   } catch (error) {
     rt.logger.warn({ executionId: record.id, err: errText(error) }, 'could not build the run view');
   }
@@ -131,14 +124,14 @@ function publishView(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext
 /** Delivers a failure alert off the job's path, retrying and honouring rate limits; never throws. */
 function alertFailure(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext | null): void {
   if (!ctx) return;
-  const view: RunView = buildWorkerRunView(record, ctx, nextRevision(rt));
-  const failed = view.steps.find((s) => s.state === 'failed');
+  const view: RunView = buildWorkerRunView(record, ctx);
+  const failedStep = failedStepName(record) ?? nextStepLabel(record) ?? undefined;
   const alert = {
     run: view,
     teamId: ctx.incident.teamId,
     assigneeId: ctx.incident.assigneeId,
     authorId: ctx.authorId,
-    ...(failed ? { failedStep: failed.label } : {}),
+    ...(failedStep ? { failedStep } : {}),
     error: record.error ?? 'the run failed',
   };
   const deliver = async () => {
@@ -342,7 +335,6 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
     running: new Map(),
     pendingAlerts: new Set(),
-    revision: { last: 0 },
   };
   const closers: Array<() => Promise<void> | void> = [];
 
