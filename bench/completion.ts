@@ -1,5 +1,9 @@
-/** Waiting for runs: the worker's BullMQ `completed` event (job id = execution id on a first attempt). */
-import type { WorkflowWorkerHandle } from '../src/worker/worker.js';
+/**
+ * Waiting for runs from outside the worker: BullMQ's queue events (job id = execution id on a
+ * first attempt), so the same code works for a worker in this process or in another one.
+ */
+import { QueueEvents } from 'bullmq';
+import { WORKFLOW_QUEUE_NAME } from '../src/worker/queue.js';
 
 export interface CompletionTracker {
   /** Resolves when the job of this execution has completed (or already did). */
@@ -8,29 +12,29 @@ export interface CompletionTracker {
   waitCount(n: number): Promise<void>;
   count(): number;
   reset(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-export function trackCompletions(handle: WorkflowWorkerHandle): CompletionTracker {
+export async function trackCompletions(redisUrl: string, prefix: string): Promise<CompletionTracker> {
+  const events = new QueueEvents(WORKFLOW_QUEUE_NAME, { connection: { url: redisUrl }, prefix });
+  await events.waitUntilReady();
   const done = new Set<string>();
   const waiters = new Map<string, () => void>();
   let count = 0;
   let countWaiter: { n: number; resolve: () => void } | null = null;
-  const onCompleted = (job: { id?: string }) => {
-    const id = job.id ?? '';
+  events.on('completed', ({ jobId }) => {
     count++;
-    const w = waiters.get(id);
+    const w = waiters.get(jobId);
     if (w) {
-      waiters.delete(id);
+      waiters.delete(jobId);
       w();
-    } else if (done.size < 100_000) done.add(id);
+    } else if (done.size < 100_000) done.add(jobId);
     if (countWaiter && count >= countWaiter.n) {
       const r = countWaiter.resolve;
       countWaiter = null;
       r();
     }
-  };
-  handle.worker.on('completed', onCompleted);
+  });
   return {
     wait(executionId) {
       if (done.delete(executionId)) return Promise.resolve();
@@ -45,9 +49,7 @@ export function trackCompletions(handle: WorkflowWorkerHandle): CompletionTracke
       count = 0;
       done.clear();
     },
-    stop() {
-      handle.worker.off('completed', onCompleted);
-    },
+    stop: () => events.close(),
   };
 }
 

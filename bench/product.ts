@@ -1,127 +1,75 @@
 /**
- * The product as the benchmark drives it, composed from the same building blocks the service
- * uses: the `workflow` queue and its JobScheduler, the app services over Prisma (dispatcher,
- * runs, users...), the real worker with the action registry (webhook action behind the SSRF guard,
- * loopback allowed), and optionally the Slack bot (signed receiver at POST /slack/events plus the
- * Slack notifier) on an express app. Nothing here is a second product: it only wires parts.
+ * The product as the benchmark drives it: the service's own composition root, `startService`
+ * (src/service.ts), started in-process with a config pointing at the bench database and prefix,
+ * the webhook SSRF allow-list opened for the loopback target, and optionally Slack against a local
+ * Slack Web API. Role `all` runs the worker in this process; role `web` leaves it out.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { createAppServices, type WiredAppServices } from '../src/app/create-app-services.js';
-import { createAppActions } from '../src/app/actions/index.js';
-import { createSlackBot, type SlackBot } from '../src/bot/slack/index.js';
 import { loadConfig } from '../src/config.js';
-import type { ChatNotifier } from '../src/engine/ports.js';
-import { ActionRegistry } from '../src/integrations/ActionRegistry.js';
-import { createWebhookAction } from '../src/integrations/actions/webhook.js';
-import { EgressGuard } from '../src/integrations/ssrf/EgressGuard.js';
-import { PrismaExecutionStore } from '../src/store/PrismaExecutionStore.js';
-import { PrismaWorkflowRepository } from '../src/store/PrismaWorkflowRepository.js';
-import { ConsoleNotifier } from '../src/worker/console-notifier.js';
-import { WorkflowJobScheduler } from '../src/worker/job-scheduler.js';
-import { createWorkflowQueue, type WorkflowQueue } from '../src/worker/queue.js';
-import { startWorkflowWorker, stopWorkflowWorker, type WorkflowWorkerHandle } from '../src/worker/worker.js';
+import type { WiredAppServices } from '../src/app/create-app-services.js';
+import { startService, type ServiceHandle } from '../src/service.js';
+import type { WorkflowQueue } from '../src/worker/queue.js';
 import type { BenchEnv } from './env.js';
 
 export interface ProductOptions {
   /** BullMQ prefix (default: the env's). */
   prefix?: string;
-  /** Start the worker in this process with this many concurrent jobs. */
+  /** Run the worker in this process (role `all`) with this many concurrent jobs; omitted = role `web`. */
   worker?: { concurrency: number; progressIntervalMs?: number };
-  /** Mount the Slack bot (receiver + notifier) against this Slack Web API. */
-  slack?: { apiUrl: string; token: string; signingSecret: string; editIntervalMs?: number };
+  /** Configure Slack (HTTP receiver at /slack/events, notifier) against this Slack Web API. */
+  slack?: { apiUrl: string; token: string; signingSecret: string };
 }
 
 export interface Product {
+  handle: ServiceHandle;
   queue: WorkflowQueue;
   services: WiredAppServices;
-  worker: WorkflowWorkerHandle | null;
-  bot: SlackBot | null;
-  /** `http://127.0.0.1:<port>/slack/events` when Slack is mounted. */
+  /** BullMQ prefix the product uses. */
+  prefix: string;
+  /** `http://127.0.0.1:<port>/slack/events` when Slack is configured. */
   slackEventsUrl: string | null;
   close(): Promise<void>;
 }
 
 /** What the product needs from the bench environment (a child process builds just this). */
-export type ProductEnv = Pick<BenchEnv, 'prisma' | 'logger' | 'redisUrl' | 'prefix'>;
+export type ProductEnv = Pick<BenchEnv, 'databaseUrl' | 'logger' | 'redisUrl' | 'prefix'>;
+
+/** The environment a bench service runs with (also used by the worker child). */
+export function serviceEnv(env: ProductEnv, options: ProductOptions & { role?: 'web' | 'worker' | 'all' } = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    ROLE: options.role ?? (options.worker ? 'all' : 'web'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: options.prefix ?? env.prefix,
+    MIGRATE_ON_START: 'false',
+    WORKER_CONCURRENCY: String(options.worker?.concurrency ?? 5),
+    WEBHOOK_ALLOWLIST: '127.0.0.1/32',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...(options.slack
+      ? { SLACK_BOT_TOKEN: options.slack.token, SLACK_SIGNING_SECRET: options.slack.signingSecret, SLACK_API_URL: options.slack.apiUrl }
+      : {}),
+  };
+}
 
 export async function startProduct(env: ProductEnv, options: ProductOptions = {}): Promise<Product> {
   const prefix = options.prefix ?? env.prefix;
-  const { prisma, logger } = env;
-  const queue = createWorkflowQueue({ connection: env.redisUrl, prefix, logger });
-  await queue.queue.waitUntilReady();
-  const services = createAppServices({
-    prisma,
-    scheduler: new WorkflowJobScheduler(queue, prisma, logger),
-    logger,
-    repository: new PrismaWorkflowRepository(prisma),
+  const config = loadConfig(serviceEnv(env, options));
+  const handle = await startService(config, env.logger, {
+    worker: { reconcileIntervalMs: 0, ...(options.worker?.progressIntervalMs !== undefined ? { progressIntervalMs: options.worker.progressIntervalMs } : {}) },
   });
-
-  let bot: SlackBot | null = null;
-  let server: Server | null = null;
-  let slackEventsUrl: string | null = null;
-  if (options.slack) {
-    const config = loadConfig({
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'info',
-      SLACK_BOT_TOKEN: options.slack.token,
-      SLACK_SIGNING_SECRET: options.slack.signingSecret,
-      SLACK_API_URL: options.slack.apiUrl,
-    });
-    bot = createSlackBot({
-      config,
-      services,
-      prisma,
-      logger,
-      ...(options.slack.editIntervalMs !== undefined ? { options: { editIntervalMs: options.slack.editIntervalMs } } : {}),
-    });
-    const app = express();
-    app.use(bot.router);
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    slackEventsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
-  }
-
-  let worker: WorkflowWorkerHandle | null = null;
-  if (options.worker) {
-    const notifier: ChatNotifier = bot ? bot.notifier : new ConsoleNotifier(logger);
-    const guard = new EgressGuard({ allowList: ['127.0.0.1'] });
-    const actions = new ActionRegistry([
-      createWebhookAction({ guard }),
-      ...createAppActions({ prisma, incidents: services.incidents, notifier }),
-    ]);
-    worker = await startWorkflowWorker({
-      connection: env.redisUrl,
-      prefix,
-      prisma,
-      store: new PrismaExecutionStore(prisma),
-      actions,
-      notifier,
-      logger,
-      concurrency: options.worker.concurrency,
-      reconcileIntervalMs: 0,
-      ...(options.worker.progressIntervalMs !== undefined ? { progressIntervalMs: options.worker.progressIntervalMs } : {}),
-    });
-    await worker.worker.waitUntilReady();
-  }
-
+  await handle.queue.queue.waitUntilReady();
   return {
-    queue,
-    services,
-    worker,
-    bot,
-    slackEventsUrl,
+    handle,
+    queue: handle.queue,
+    services: handle.services,
+    prefix,
+    slackEventsUrl: options.slack && handle.url ? `${handle.url}/slack/events` : null,
     async close() {
-      if (worker) await stopWorkflowWorker(worker, 5000);
-      if (bot) await bot.stop();
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
-      await queue.queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
+      await handle.queue.queue.obliterate({ force: true }).catch(() => undefined);
+      await handle.stop();
     },
   };
 }

@@ -45,14 +45,14 @@ try {
   const incident = await seedIncident(env.prisma, teamId, 'profile');
   await applyWorkflows(env.prisma, [webhookLine('bench-profile', 'profile', target.url, 3)]);
   const product = await startProduct(env, { worker: { concurrency: 10 } });
-  const tracker = trackCompletions(product.worker!);
+  const tracker = await trackCompletions(env.redisUrl, product.prefix);
   const t0 = performance.now();
   await inParallel(n, 8, async () => void (await product.services.dispatcher.emit(createdEvent(incident))));
   await tracker.waitCount(n);
   process.stderr.write(`${n} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   const rows = [...sqlTimes.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
   for (const [sql, t] of rows) process.stderr.write(`${(t.count / n).toFixed(2).padStart(6)}/run ${(t.ms / t.count).toFixed(2).padStart(7)} ms avg ${(t.ms / n).toFixed(2).padStart(7)} ms/run  ${sql}\n`);
-  tracker.stop();
+  await tracker.stop();
   await product.close();
 } finally {
   await target.close();

@@ -29,12 +29,12 @@ export const FULL: BenchSizes = {
   memory: { warmup: 100, queued: 2000, batch: 2000, total: 50_000, concurrency: 10, budgetMs: 150_000 },
 };
 
-/** Quick mode (under two minutes): fewer samples, 2,000 workflows for matching, a short memory row. */
+/** Quick mode (under two minutes): fewer samples, 1,000 workflows for matching, a short memory row. */
 export const QUICK: BenchSizes = {
-  execution: { throughputRuns: 100, dispatchSamples: 60, chainRuns: 3, chainLength: 40, concurrency: 10 },
+  execution: { throughputRuns: 80, dispatchSamples: 40, chainRuns: 3, chainLength: 40, concurrency: 10 },
   slack: { inFlight: 200, rounds: 1, chatRuns: 1, chatSteps: 20, stepMs: 100 },
-  matching: { small: 100, large: 2000, samples: 30 },
-  memory: { warmup: 30, queued: 150, batch: 75, total: 300, concurrency: 10, budgetMs: 20_000 },
+  matching: { small: 100, large: 1000, samples: 20 },
+  memory: { warmup: 20, queued: 100, batch: 50, total: 200, concurrency: 10, budgetMs: 10_000 },
 };
 
 /** The smallest sizes that still measure every row (used by test/bench). */

@@ -48,7 +48,7 @@ export async function executionRows(env: BenchEnv, sizes: ExecutionSizes, log: (
   ]);
   const baseEnv: BaselineEnv = { redisUrl: env.redisUrl, databaseUrl: env.databaseUrl, prefix: env.subPrefix('baseline'), concurrency: sizes.concurrency };
   const product = await startProduct(env, { worker: { concurrency: sizes.concurrency } });
-  const tracker = trackCompletions(product.worker!);
+  const tracker = await trackCompletions(env.redisUrl, product.prefix);
   const emit = (incident: typeof incidents.throughput) => product.services.dispatcher.emit(createdEvent(incident));
 
   try {
@@ -118,7 +118,7 @@ export async function executionRows(env: BenchEnv, sizes: ExecutionSizes, log: (
     log('row 4: counting writes per node');
     const writes = await countWrites(env, async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < Math.min(5, sizes.chainRuns); i++) {
         const [a] = await emit(incidents.throughput);
         const [b] = await emit(incidents.chain);
         await tracker.wait(a!);
@@ -186,7 +186,7 @@ export async function executionRows(env: BenchEnv, sizes: ExecutionSizes, log: (
       },
     };
   } finally {
-    tracker.stop();
+    await tracker.stop();
     await product.close();
     await target.close();
   }

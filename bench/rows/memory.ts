@@ -28,7 +28,6 @@ export interface MemorySizes {
 interface Mem {
   rss: number;
   heapUsed: number;
-  completed: number;
 }
 
 const MB = 1024 * 1024;

@@ -131,7 +131,7 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
     const prefix = env.subPrefix('chat');
     log(`row 6: ${sizes.chatRuns} runs of ${sizes.chatSteps} steps (${sizes.stepMs} ms each) against a rate-limited Slack`);
     const product = await startProduct(env, { prefix, worker: { concurrency: 5 }, slack: { apiUrl: slack.apiUrl, token: slack.token, signingSecret: SECRET } });
-    const tracker = trackCompletions(product.worker!);
+    const tracker = await trackCompletions(env.redisUrl, prefix);
     try {
       const perRun: number[] = [];
       let limited = 0;
@@ -140,8 +140,15 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
         const before = slack.calls.length;
         const [id] = await product.services.dispatcher.emit(createdEvent(runIncident));
         await tracker.wait(id!);
-        await product.worker!.runtime.coalescer.flush();
-        await product.bot!.notifier.flush();
+        // The final state goes out after the run ends (coalesced, paced): wait until Slack shows it.
+        const shownFinal = async () => {
+          const row = await env.prisma.workflowExecution.findUniqueOrThrow({ where: { id: id! }, select: { chatMessages: true } });
+          const stored = (row.chatMessages as Array<{ platform: string; channel: string; ts: string }>).find((m) => m.platform === 'slack');
+          return stored ? (slack.messages.get(`${stored.channel}:${stored.ts}`) ?? '') : '';
+        };
+        for (let waited = 0; waited < 15_000 && !(await shownFinal()).startsWith('Completed:'); waited += 100) await new Promise((r) => setTimeout(r, 100));
+        // Anything still on its way (there should be nothing) is counted too.
+        await new Promise((r) => setTimeout(r, 1500));
         const calls = slack.calls.slice(before).filter((c) => c.channel === RUN_CHANNEL && (c.method === 'chat.postMessage' || c.method === 'chat.update'));
         perRun.push(calls.filter((c) => c.status === 200).length);
         limited += calls.filter((c) => c.status === 429).length;
@@ -149,6 +156,7 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
         const stored = (row.chatMessages as Array<{ platform: string; channel: string; ts: string }>).find((m) => m.platform === 'slack');
         const shown = stored ? slack.messages.get(`${stored.channel}:${stored.ts}`) : undefined;
         if (row.status !== 'COMPLETED' || !shown?.startsWith('Completed: bench-twenty-steps')) undelivered++;
+        log(`row 6: run ${r + 1} done, ${perRun[perRun.length - 1]} calls`);
       }
       const mean = perRun.reduce((a, b) => a + b, 0) / perRun.length;
       const ratio = mean / sizes.chatSteps;
@@ -163,7 +171,7 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
         note: `${sizes.chatRuns} runs, steps answering in ${sizes.stepMs} ms; calls per run ${perRun.join(', ')}; ${limited} answers were 429; ${undelivered} runs without their final state shown`,
       });
     } finally {
-      tracker.stop();
+      await tracker.stop();
       await product.close();
     }
   }
