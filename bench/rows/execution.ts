@@ -118,7 +118,7 @@ export async function executionRows(env: BenchEnv, sizes: ExecutionSizes, log: (
     log('row 4: counting writes per node');
     const writes = await countWrites(env, async () => {
       const ids: string[] = [];
-      for (let i = 0; i < Math.min(5, sizes.chainRuns); i++) {
+      for (let i = 0; i < (sizes.chainRuns >= 10 ? 5 : 1); i++) {
         const [a] = await emit(incidents.throughput);
         const [b] = await emit(incidents.chain);
         await tracker.wait(a!);
