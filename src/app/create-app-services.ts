@@ -5,6 +5,7 @@ import { findMatchingWorkflows } from '../engine/triggers.js';
 import { PrismaWorkflowRepository } from '../store/PrismaWorkflowRepository.js';
 import { TriggerDispatcher } from './dispatcher.js';
 import type { JobScheduler, WorkflowMatcher } from './ports.js';
+import { PrismaDirectoryAdmin } from './PrismaDirectoryAdmin.js';
 import { PrismaIncidentService } from './PrismaIncidentService.js';
 import { PrismaRunService } from './PrismaRunService.js';
 import { PrismaUserDirectory } from './PrismaUserDirectory.js';
@@ -28,6 +29,8 @@ export interface WiredAppServices extends AppServices {
   runs: PrismaRunService;
   workflows: PrismaWorkflowAdminService;
   users: PrismaUserDirectory;
+  /** Teams, members, roles and identity links (admin tooling: the CLI and the API). */
+  directory: PrismaDirectoryAdmin;
   dispatcher: TriggerDispatcher;
 }
 
@@ -49,5 +52,6 @@ export function createAppServices(deps: AppServicesDeps): WiredAppServices {
     runs: new PrismaRunService({ prisma: deps.prisma, dispatcher, scheduler: deps.scheduler, logger, ...(deps.now ? { now: deps.now } : {}) }),
     workflows: new PrismaWorkflowAdminService({ prisma: deps.prisma, scheduler: deps.scheduler, logger }),
     users: new PrismaUserDirectory(deps.prisma),
+    directory: new PrismaDirectoryAdmin(deps.prisma),
   };
 }

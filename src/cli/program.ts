@@ -5,7 +5,9 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSecretCommands } from './commands/secrets.js';
+import { registerTeamCommands } from './commands/teams.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerUserCommands } from './commands/users.js';
 import { registerWorkflowCommands } from './commands/workflows.js';
 import { CliContext, type CliIo } from './context.js';
 
@@ -16,7 +18,7 @@ export type RunAction = <A extends any[]>(fn: (ctx: CliContext, ...args: A) => P
 /** Builds the `incident-workflows` program writing to `io`. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('incident-workflows')
-    .description('Admin CLI for incident workflows: workflows as code, secrets, API tokens, migrations.')
+    .description('Admin CLI for incident workflows: workflows as code, teams and users, secrets, API tokens, migrations.')
     .option('-v, --verbose', 'log at LOG_LEVEL on stderr (default: warnings only)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -36,6 +38,8 @@ export function buildProgram(io: CliIo): Command {
   registerWorkflowCommands(program, run);
   registerSecretCommands(program, run);
   registerTokenCommands(program, run);
+  registerTeamCommands(program, run);
+  registerUserCommands(program, run);
   registerMigrateCommand(program, run);
   return program;
 }

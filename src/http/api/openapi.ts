@@ -69,7 +69,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     info: {
       title: 'Incident workflows API',
       version: '1.0.0',
-      description: 'Incidents, workflows and their runs. Authenticate with `Authorization: Bearer <token>`; each token holds scopes.',
+      description: 'Incidents, workflows and their runs; teams and users. Authenticate with `Authorization: Bearer <token>`; each token holds scopes.',
     },
     servers: [{ url: '/api/v1' }],
     components: {
@@ -163,6 +163,48 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: op('Retry a failed or cancelled run from the step that did not complete', 'executions:write', {
           parameters: [pathParam('id', 'Execution id'), idempotencyHeader],
           responses: { '202': json(S.RetryResult, 'A new attempt is queued'), ...errors(404, 409) },
+        }),
+      },
+      '/teams': {
+        get: op('List teams with their member counts and channels', 'directory:read', { responses: { '200': json(S.TeamList, 'Teams by name') } }),
+        post: op('Create a team', 'directory:write', {
+          parameters: [idempotencyHeader],
+          requestBody: body(S.CreateTeamBody),
+          responses: { '201': json(S.Team, 'The new team'), ...errors(400, 409, 413, 415, 422) },
+        }),
+      },
+      '/teams/{name}': {
+        patch: op('Rename a team or change its Slack channel / Teams conversation', 'directory:write', {
+          parameters: [pathParam('name', 'Team name or id')],
+          requestBody: body(S.UpdateTeamBody),
+          responses: { '200': json(S.Team, 'The team after the change'), ...errors(400, 404, 409, 413, 415, 422) },
+        }),
+      },
+      '/teams/{name}/members/{user}': {
+        post: op('Add a user to a team', 'directory:write', {
+          parameters: [pathParam('name', 'Team name or id'), pathParam('user', 'User id, e-mail, Slack user id or Teams user id')],
+          responses: {
+            '201': json(S.Membership, 'Added'),
+            '200': json(S.Membership, 'Already a member'),
+            ...errors(404),
+          },
+        }),
+        delete: op('Remove a user from a team', 'directory:write', {
+          parameters: [pathParam('name', 'Team name or id'), pathParam('user', 'User id, e-mail, Slack user id or Teams user id')],
+          responses: { '200': json(S.Membership, 'Removed'), ...errors(404) },
+        }),
+      },
+      '/users': {
+        get: op('List users with their identities, role and teams', 'directory:read', {
+          parameters: queryParameters(S.ListUsersQuery),
+          responses: { '200': json(S.UserList, 'Users by name'), ...errors(400, 404) },
+        }),
+      },
+      '/users/{user}': {
+        patch: op('Set a user\'s role', 'directory:write', {
+          parameters: [pathParam('user', 'User id, e-mail, Slack user id or Teams user id')],
+          requestBody: body(S.UpdateUserBody),
+          responses: { '200': json(S.User, 'The user after the change'), ...errors(400, 404, 413, 415, 422) },
         }),
       },
     },

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { z } from 'zod';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Logger } from '../../engine/ports.js';
+import { PrismaDirectoryAdmin, type DirectoryAdminService } from '../../app/PrismaDirectoryAdmin.js';
 import { AppError, type Actor, type AppServices } from '../../app/services.js';
 import { apiErrorHandler, ApiError, validationError } from './errors.js';
 import { idempotency } from './idempotency.js';
@@ -18,6 +19,8 @@ export interface ApiRouterDeps {
   services: AppServices;
   prisma: PrismaClient;
   logger: Logger;
+  /** Teams, members and roles (default: `PrismaDirectoryAdmin` over `prisma`). */
+  directory?: DirectoryAdminService;
   /** Largest accepted request body (default 1 MiB). */
   bodyLimitBytes?: number;
 }
@@ -46,6 +49,7 @@ function hasBody(req: Request): boolean {
 
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const { services, prisma, logger } = deps;
+  const directory = deps.directory ?? new PrismaDirectoryAdmin(prisma);
   const router = express.Router();
   const openapi = buildOpenApiDocument();
 
@@ -202,6 +206,52 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     const result = await services.runs.retry(actorOf(res), param(req, 'id'));
     if (result.outcome !== 'retrying') throw new ApiError(409, 'conflict', result.message, undefined, result);
     res.status(202).json(result);
+  });
+
+  // --- directory ---------------------------------------------------------------------------
+
+  router.get('/teams', scope('directory:read'), async (_req, res) => {
+    res.json({ teams: await directory.listTeams(actorOf(res)) });
+  });
+
+  router.post('/teams', scope('directory:write'), once, async (req, res) => {
+    const body = parse(S.CreateTeamBody, req.body ?? {}, 'body');
+    const team = await directory.createTeam(actorOf(res), body.name, {
+      ...(body.slackChannelId !== undefined ? { slackChannelId: body.slackChannelId } : {}),
+      ...(body.teamsConversationId !== undefined ? { teamsConversationId: body.teamsConversationId } : {}),
+    });
+    res.status(201).location(`${req.baseUrl}/teams/${encodeURIComponent(team.name)}`).json(team);
+  });
+
+  router.patch('/teams/:name', scope('directory:write'), async (req, res) => {
+    const body = parse(S.UpdateTeamBody, req.body ?? {}, 'body');
+    res.json(
+      await directory.updateTeam(actorOf(res), param(req, 'name'), {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.slackChannelId !== undefined ? { slackChannelId: body.slackChannelId } : {}),
+        ...(body.teamsConversationId !== undefined ? { teamsConversationId: body.teamsConversationId } : {}),
+      }),
+    );
+  });
+
+  router.post('/teams/:name/members/:user', scope('directory:write'), async (req, res) => {
+    const result = await directory.addMember(actorOf(res), param(req, 'name'), param(req, 'user'));
+    res.status(result.added ? 201 : 200).json(result);
+  });
+
+  router.delete('/teams/:name/members/:user', scope('directory:write'), async (req, res) => {
+    res.json(await directory.removeMember(actorOf(res), param(req, 'name'), param(req, 'user')));
+  });
+
+  router.get('/users', scope('directory:read'), async (req, res) => {
+    const q = parse(S.ListUsersQuery, req.query, 'query');
+    const users = await directory.listUsers(actorOf(res), { ...(q.team ? { team: q.team } : {}), ...(q.role ? { role: q.role } : {}) });
+    res.json({ users });
+  });
+
+  router.patch('/users/:user', scope('directory:write'), async (req, res) => {
+    const body = parse(S.UpdateUserBody, req.body ?? {}, 'body');
+    res.json(await directory.setRole(actorOf(res), param(req, 'user'), body.role));
   });
 
   router.use((_req, _res) => {

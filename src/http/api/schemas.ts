@@ -4,9 +4,11 @@
  */
 import { z } from 'zod';
 import { INCIDENT_PRIORITIES, INCIDENT_STATUSES } from '../../app/PrismaIncidentService.js';
+import { SLACK_CHANNEL_ID } from '../../app/PrismaDirectoryAdmin.js';
 import { TRIGGER_TYPES } from '../../engine/types.js';
 
 const EXECUTION_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+const USER_ROLES = ['ADMIN', 'MEMBER'] as const;
 const limit = z.coerce.number().int().min(1).max(200).optional().describe('Maximum number of items (default 50).');
 const isoDate = z.string().describe('ISO 8601 date-time');
 
@@ -46,6 +48,34 @@ export const ListExecutionsQuery = z.object({
   workflowId: z.uuid().optional(),
   status: z.enum(EXECUTION_STATUSES).optional(),
   limit,
+});
+
+const slackChannelId = z.string().regex(SLACK_CHANNEL_ID, 'a Slack channel id (C… or G…)');
+const teamsConversationId = z.string().trim().min(1).max(500);
+
+export const CreateTeamBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  slackChannelId: slackChannelId.optional().describe('Slack channel for the team\'s failure alerts.'),
+  teamsConversationId: teamsConversationId.optional().describe('Teams conversation for the team\'s failure alerts.'),
+});
+
+export const UpdateTeamBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional().describe('New name.'),
+    slackChannelId: slackChannelId.nullable().optional().describe('Slack channel id, or null to clear it.'),
+    teamsConversationId: teamsConversationId.nullable().optional().describe('Teams conversation id, or null to clear it.'),
+  })
+  .refine((v) => v.name !== undefined || v.slackChannelId !== undefined || v.teamsConversationId !== undefined, {
+    message: 'set at least one of name, slackChannelId, teamsConversationId',
+  });
+
+export const ListUsersQuery = z.object({
+  team: z.string().min(1).optional().describe('Only members of this team (name or id).'),
+  role: z.enum(USER_ROLES).optional(),
+});
+
+export const UpdateUserBody = z.strictObject({
+  role: z.enum(USER_ROLES).describe('ADMIN manages workflows and the directory; MEMBER acts on incidents of their teams.'),
 });
 
 // --- responses --------------------------------------------------------------------------------
@@ -149,4 +179,35 @@ export const CancelResult = z.object({
 export const RetryResult = z.object({
   outcome: z.enum(['retrying', 'already_retrying', 'refused']),
   message: z.string(),
+});
+
+export const Team = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slackChannelId: z.string().nullable(),
+  teamsConversationId: z.string().nullable(),
+  memberCount: z.number().int(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+export const TeamList = z.object({ teams: z.array(Team) });
+
+export const User = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  email: z.string().nullable(),
+  slackUserId: z.string().nullable(),
+  teamsUserId: z.string().nullable(),
+  role: z.enum(USER_ROLES),
+  teams: z.array(z.string()).describe('Names of the teams the user belongs to.'),
+  createdAt: isoDate,
+});
+
+export const UserList = z.object({ users: z.array(User) });
+
+export const Membership = z.object({
+  team: Team,
+  user: User,
+  added: z.boolean().optional().describe('On add: false when the user already was a member.'),
 });

@@ -13,6 +13,9 @@ export const API_SCOPES = [
   'workflows:write',
   'executions:read',
   'executions:write',
+  // Teams, members, users and roles: an admin's power, so a token must be given it explicitly.
+  'directory:read',
+  'directory:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
