@@ -331,8 +331,8 @@ export class PrismaDirectoryAdmin implements DirectoryAdminService {
     let row: UserRow | null = null;
     if (UUID.test(key)) row = await db.user.findUnique({ where: { id: key.toLowerCase() }, select: userSelect });
     if (!row && key.includes('@')) row = await db.user.findUnique({ where: { email: key.toLowerCase() }, select: userSelect });
-    if (!row && SLACK_USER_ID.test(key)) row = await db.user.findUnique({ where: { slackUserId: key }, select: userSelect });
-    // Teams ids are opaque (`29:…` or an AAD object id, which is also a UUID), so they are tried last.
+    // Chat ids are opaque to us (Teams: `29:…` or an AAD object id, which is also a UUID), so both are tried last.
+    if (!row && key) row = await db.user.findUnique({ where: { slackUserId: key }, select: userSelect });
     if (!row && key) row = await db.user.findUnique({ where: { teamsUserId: key }, select: userSelect });
     if (!row) throw new AppError('not_found', `No user "${key}" (give a user id, an e-mail, a Slack user id or a Teams user id).`, 'user');
     return toUser(row);
