@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -50,7 +50,12 @@ export interface ChildWorkerEnv {
 
 /** Starts a worker child and waits until it prints `ready`. */
 export async function spawnWorker(env: ChildWorkerEnv, timeoutMs = 30_000): Promise<ChildWorker> {
-  const entry = await bundle();
+  let entry = await bundle();
+  if (!existsSync(entry)) {
+    // Something cleaned node_modules/.cache (an npm install, another run): bundle again.
+    bundled = null;
+    entry = await bundle();
+  }
   const child = spawn(process.execPath, [entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
