@@ -21,6 +21,7 @@ export function levenshtein(a: string, b: string): number {
  */
 export function closestNames(name: string, candidates: readonly string[], limit = 3): string[] {
   const needle = name.toLowerCase();
+  if (!needle) return [];
   const maxDistance = Math.max(2, Math.ceil(needle.length / 3));
   return candidates
     .map((c) => {

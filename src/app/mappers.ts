@@ -41,7 +41,10 @@ export function toIncidentSummary(row: IncidentRow): IncidentSummary {
   };
 }
 
-export function toIncidentSnapshot(row: Omit<IncidentRow, 'team' | 'assignee' | 'updatedAt'>): IncidentSnapshot {
+/** The incident columns a trigger event's snapshot is built from. */
+export type IncidentSnapshotRow = Omit<IncidentRow, 'team' | 'assignee' | 'updatedAt'>;
+
+export function toIncidentSnapshot(row: IncidentSnapshotRow): IncidentSnapshot {
   return {
     id: row.id,
     number: row.number,

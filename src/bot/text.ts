@@ -97,40 +97,5 @@ export function durationBetween(startIso: string | undefined | null, endIso: str
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
-/**
- * Levenshtein edit distance (small strings only: names and subcommands).
- */
-export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
-
-/**
- * The candidates closest to `input` (case-insensitive), best first: prefix matches and those within
- * an edit distance of about a third of the input's length (at least 2). At most `limit`.
- */
-export function closestMatches(input: string, candidates: readonly string[], limit = 3): string[] {
-  const needle = input.toLowerCase();
-  if (!needle) return [];
-  const threshold = Math.max(2, Math.ceil(needle.length / 3));
-  return candidates
-    .map((candidate) => {
-      const c = candidate.toLowerCase();
-      const distance = c.startsWith(needle) || needle.startsWith(c) ? 0.5 : editDistance(needle, c);
-      return { candidate, distance };
-    })
-    .filter((x) => x.distance <= threshold)
-    .sort((x, y) => x.distance - y.distance || x.candidate.localeCompare(y.candidate))
-    .slice(0, limit)
-    .map((x) => x.candidate);
-}
+/** Closest names for a typo: one implementation serves chat subcommands and workflow/team names. */
+export { closestNames as closestMatches } from '../app/closest-names.js';

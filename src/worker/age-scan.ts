@@ -5,6 +5,7 @@
  * AgeTriggerFiring decides who fires, so a workflow fires once per incident even when scans overlap.
  */
 import { Queue, Worker } from 'bullmq';
+import { toIncidentSnapshot, type IncidentSnapshotRow } from '../app/mappers.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { WorkflowDocumentSchema } from '../engine/definition.js';
 import type { Logger, StoredWorkflow } from '../engine/ports.js';
@@ -32,18 +33,6 @@ export interface AgeScannerOptions {
   batchSize?: number;
 }
 
-interface IncidentRow {
-  id: string;
-  number: number;
-  title: string;
-  priority: string;
-  status: string;
-  teamId: string;
-  assigneeId: string | null;
-  escalationLevel: number;
-  metadata: unknown;
-  createdAt: Date;
-}
 
 export class AgeScanner {
   private queue: Queue | null = null;
@@ -90,7 +79,7 @@ export class AgeScanner {
         continue;
       }
       const cutoff = new Date(now - parsed.data.trigger.minutes * 60_000);
-      const incidents = await prisma.$queryRaw<IncidentRow[]>`
+      const incidents = await prisma.$queryRaw<IncidentSnapshotRow[]>`
         SELECT i.id::text AS id, i.number, i.title, i.priority, i.status, i."teamId"::text AS "teamId",
                i."assigneeId"::text AS "assigneeId", i."escalationLevel", i.metadata, i."createdAt"
           FROM "Incident" i
@@ -110,18 +99,7 @@ export class AgeScanner {
         authorId: wf.authorId,
       };
       for (const row of incidents) {
-        const incident: IncidentSnapshot = {
-          id: row.id,
-          number: row.number,
-          title: row.title,
-          priority: row.priority,
-          status: row.status,
-          teamId: row.teamId,
-          assigneeId: row.assigneeId,
-          escalationLevel: row.escalationLevel,
-          metadata: row.metadata !== null && typeof row.metadata === 'object' ? (row.metadata as Record<string, unknown>) : {},
-          createdAt: row.createdAt.toISOString(),
-        };
+        const incident: IncidentSnapshot = toIncidentSnapshot(row);
         const event: TriggerEvent = { type: 'age', incident, occurredAt: new Date(now).toISOString(), actor: { kind: 'system', name: 'age-scan' } };
         if (!evaluateTrigger({ ...parsed.data, name: wf.name, enabled: wf.enabled, teamId: wf.teamId }, event, { now })) continue;
         const won = await prisma.$executeRaw`
