@@ -26,12 +26,15 @@ function humanSeconds(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** The label a person sees for a node: its `name`, or a description of what it does. */
+/**
+ * The label a person sees for a node: its `name`, or what it does. An unnamed action also shows its
+ * id, so two webhooks in one workflow can be told apart.
+ */
 export function nodeLabel(node: WorkflowNode): string {
   if (node.name) return node.name;
   switch (node.type) {
     case 'action':
-      return ACTION_LABELS[node.action] ?? node.action;
+      return `${ACTION_LABELS[node.action] ?? node.action} (${node.id})`;
     case 'condition':
       return `Check ${node.field} = ${JSON.stringify(node.value)}`;
     case 'delay':

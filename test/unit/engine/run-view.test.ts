@@ -45,7 +45,7 @@ describe('buildRunView', () => {
       ['done', 'action', 'completed'],
     ]);
     expect(view.steps[0]).toMatchObject({ summary: 'yes', label: 'Check incident.priority = "P1"' });
-    expect(view.steps[1]).toMatchObject({ label: 'Create Jira issue', summary: 'Created OPS-12', url: 'https://jira.test/browse/OPS-12', durationMs: 0 });
+    expect(view.steps[1]).toMatchObject({ label: 'Create Jira issue (ticket)', summary: 'Created OPS-12', url: 'https://jira.test/browse/OPS-12', durationMs: 0 });
     expect(view.steps[2]).toMatchObject({ summary: 'HTTP 202' });
     expect(view).toMatchObject({ status: 'COMPLETED', actions: [], workflowName: 'branching', trigger: { type: 'incident_created', by: 'ana' }, incident: { number: 42, title: 'Database down' } });
     expect(view.finishedAt).toBeDefined();
@@ -85,7 +85,7 @@ describe('buildRunView', () => {
     const view = buildRunView(result.record, result.record.definitionSnapshot, 'x');
     expect(view.steps.map((s) => [s.label, s.state])).toEqual([
       ['Wait 90s', 'waiting'],
-      ['Post message', 'pending'],
+      ['Post message (a)', 'pending'],
     ]);
     expect(view.steps[0]!.summary).toBe('until 00:01:30 UTC');
     expect(view.actions).toEqual(['cancel']);
