@@ -33,6 +33,7 @@ export const configSchema = z.object({
   PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: urlWithProtocol(['postgresql:', 'postgres:']).default('postgresql://postgres@127.0.0.1:5432/incident_workflows'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   REDIS_URL: urlWithProtocol(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('iw'),
   MIGRATE_ON_START: bool.default(true),

@@ -53,7 +53,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     const { applied } = await migrate({ databaseUrl: config.DATABASE_URL, logger });
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
   }
-  const prisma = createPrismaClient(config.DATABASE_URL);
+  const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const cleanups: Array<() => Promise<void>> = [async () => prisma.$disconnect()];
   const stopAll = async () => {
     for (const cleanup of [...cleanups].reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));

@@ -53,4 +53,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SECRETS_KEY: Buffer.alloc(16).toString('base64') })).toThrowError(/SECRETS_KEY: expected 32 bytes/);
     expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') }).SECRETS_KEY).toBeDefined();
   });
+
+  it('sizes the database pool from DATABASE_POOL_SIZE, 20 by default, within 1..200', () => {
+    expect(loadConfig({}).DATABASE_POOL_SIZE).toBe(20);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '50' }).DATABASE_POOL_SIZE).toBe(50);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrowError(/DATABASE_POOL_SIZE/);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '201' })).toThrowError(/DATABASE_POOL_SIZE/);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '2.5' })).toThrowError(/DATABASE_POOL_SIZE/);
+  });
 });
