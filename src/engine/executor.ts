@@ -14,8 +14,9 @@
  * - Delays never sleep in a worker slot: the node is recorded `waiting` with `resumeAt` and the
  *   executor returns `{ kind: 'suspended', resumeAt }`; called again after `resumeAt`, the delay
  *   completes and the walk continues.
- * - Cancel: `deps.signal` (abort it with a `CancelledError`) or the store's cancel flag, checked
- *   before each node. No new node starts, the in-flight attempt's signal is aborted, and the run
+ * - Cancel: `deps.signal` (abort it with a `CancelledError`), checked before each node, or the
+ *   store's cancel flag: read once before the first node of a call, then taken from the answer of
+ *   each node write (`recordNode` reports it in the same statement). No new node starts, the in-flight attempt's signal is aborted, and the run
  *   ends CANCELLED with the signal's reason (`manual` when none is given).
  *
  * A `FencedOutError` from the store (another worker owns the run now) is thrown to the caller
@@ -93,6 +94,8 @@ export class WorkflowExecutor {
   private secrets: ReadonlyMap<string, string> = new Map();
   private definition!: WorkflowDefinition;
   private deadline = 0;
+  /** The store's cancel flag as last seen (a read before the first node, then each node write). */
+  private cancelRequested: boolean | undefined;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.log = deps.logger;
@@ -101,6 +104,7 @@ export class WorkflowExecutor {
   /** Runs (or resumes) `execution` until it finishes or suspends on a delay. */
   async execute(execution: ExecutionRecord, secrets: ReadonlyMap<string, string>): Promise<ExecuteResult> {
     this.record = structuredClone(execution);
+    this.cancelRequested = undefined;
     this.secrets = secrets;
     const log = this.log.child({ executionId: execution.id, workflowId: execution.workflowId, incidentId: execution.incidentId });
 
@@ -132,7 +136,8 @@ export class WorkflowExecutor {
 
       const nodeLog = log.child({ nodeId: id });
       if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), nodeLog);
-      if (await this.deps.store.isCancelRequested(execution.id)) return this.cancel('manual', nodeLog);
+      this.cancelRequested ??= await this.deps.store.isCancelRequested(execution.id);
+      if (this.cancelRequested) return this.cancel('manual', nodeLog);
       if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', nodeLog);
 
       nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
@@ -345,7 +350,8 @@ export class WorkflowExecutor {
 
   private async recordNode(nodeId: string, result: NodeResult, completed: boolean): Promise<void> {
     const progress: NodeProgress = { nodeId, result, completed };
-    await this.deps.store.recordNode(this.record.id, this.deps.fence, progress);
+    const { cancelRequested } = await this.deps.store.recordNode(this.record.id, this.deps.fence, progress);
+    this.cancelRequested = cancelRequested;
     this.record.nodeResults = { ...this.record.nodeResults, [nodeId]: result };
     if (completed && !this.record.completedNodes.includes(nodeId)) this.record.completedNodes = [...this.record.completedNodes, nodeId];
     this.record.currentNodeId = nodeId;

@@ -103,8 +103,11 @@ export interface ExecutionStore {
   get(executionId: string): Promise<ExecutionRecord | null>;
   /** PENDING -> RUNNING (sets startedAt once), bumping the fence; returns the new fence, or null if the run is not startable. */
   claim(executionId: string): Promise<{ fence: number; record: ExecutionRecord } | null>;
-  /** Persist one node's result (exactly one database write). */
-  recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<void>;
+  /**
+   * Persist one node's result (exactly one database write, fenced). The same statement reports
+   * whether someone has asked to cancel the run, so the executor needs no separate read per node.
+   */
+  recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<{ cancelRequested: boolean }>;
   /** Persist the final state (exactly one database write). */
   finish(executionId: string, fence: number, outcome: ExecutionOutcome): Promise<void>;
   /** Whether someone asked to cancel this run. */

@@ -96,9 +96,9 @@ export class PrismaExecutionStore implements ExecutionStore {
     return { fence: record.fence, record };
   }
 
-  async recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<void> {
+  async recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<{ cancelRequested: boolean }> {
     this.assertId(executionId);
-    const count = await this.prisma.$executeRaw`
+    const rows = await this.prisma.$queryRaw<{ cancelRequested: boolean }[]>`
       UPDATE "WorkflowExecution"
          SET "nodeResults" = "nodeResults" || jsonb_build_object(${progress.nodeId}::text, ${JSON.stringify(progress.result)}::jsonb),
              "completedNodes" = CASE
@@ -107,8 +107,11 @@ export class PrismaExecutionStore implements ExecutionStore {
                ELSE "completedNodes" END,
              "currentNodeId" = ${progress.nodeId}::text,
              "updatedAt" = CURRENT_TIMESTAMP
-       WHERE "id" = ${executionId}::uuid AND "fence" = ${fence}::integer`;
-    if (count === 0) await this.refused(executionId, fence);
+       WHERE "id" = ${executionId}::uuid AND "fence" = ${fence}::integer
+   RETURNING "cancelRequestedAt" IS NOT NULL AS "cancelRequested"`;
+    const row = rows[0];
+    if (!row) return this.refused(executionId, fence);
+    return { cancelRequested: row.cancelRequested };
   }
 
   async finish(executionId: string, fence: number, outcome: ExecutionOutcome): Promise<void> {

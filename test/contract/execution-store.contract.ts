@@ -199,6 +199,17 @@ export function describeExecutionStoreContract(name: string, factory: () => Prom
       });
     });
 
+    describe('recordNode reports the cancel flag', () => {
+      it('answers false without a cancel request and true for one made before the write', async () => {
+        const result: NodeResult = { status: 'completed', attempts: 1, startedAt: T0, finishedAt: T0 };
+        const plain = await claimed();
+        expect(await h.store.recordNode(plain.id, plain.fence, { nodeId: 'start', result, completed: true })).toEqual({ cancelRequested: false });
+        const flagged = await claimed({ cancelRequestedAt: T1 });
+        expect(await h.store.recordNode(flagged.id, flagged.fence, { nodeId: 'start', result, completed: true })).toEqual({ cancelRequested: true });
+        expect((await h.store.get(flagged.id))!.completedNodes).toEqual(['start']);
+      });
+    });
+
     describe('isCancelRequested', () => {
       it('reflects the cancel flag', async () => {
         const plain = await h.seed();

@@ -43,12 +43,13 @@ export class MemoryExecutionStore implements ExecutionStore {
     return { fence: row.fence, record: structuredClone(row) };
   }
 
-  async recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<void> {
+  async recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<{ cancelRequested: boolean }> {
     const row = this.fenced(executionId, fence);
     row.nodeResults = { ...row.nodeResults, [progress.nodeId]: structuredClone(progress.result) };
     if (progress.completed && !row.completedNodes.includes(progress.nodeId)) row.completedNodes = [...row.completedNodes, progress.nodeId];
     row.currentNodeId = progress.nodeId;
     this.writes.push({ kind: 'recordNode', executionId, progress: structuredClone(progress) });
+    return { cancelRequested: row.cancelRequestedAt != null };
   }
 
   async finish(executionId: string, fence: number, outcome: ExecutionOutcome): Promise<void> {
