@@ -50,9 +50,12 @@ export class PrismaRunService implements RunService {
   }
 
   async runManual(actor: Actor, incidentId: string, workflowName: string): Promise<{ executionId: string }> {
+    // Both reads go out together (one round trip instead of two); the incident's checks still come first.
+    const wfRow = this.prisma.workflow.findFirst({ where: { name: workflowName.trim(), deletedAt: null } });
+    wfRow.catch(() => undefined);
     const incident = await this.incident(incidentId);
     requireTeam(actor, incident.teamId, 'run workflows on this incident');
-    const wf = await this.workflow(workflowName);
+    const wf = (await wfRow) ?? (await this.workflowOrThrow(workflowName));
     if (!wf.enabled) throw new AppError('invalid', `Workflow "${wf.name}" is disabled.`, 'name');
     if (wf.triggerType !== 'manual') {
       throw new AppError('invalid', `Workflow "${wf.name}" runs on ${describeTrigger(wf.triggerType)}, not on demand (its trigger is not "manual").`, 'name');
@@ -70,8 +73,10 @@ export class PrismaRunService implements RunService {
     };
     const failed = failedConditions(definition, incident);
     if (failed.length > 0) throw new AppError('invalid', `Workflow "${wf.name}" does not apply to incident #${incident.number}: ${failed.join('; ')}.`, 'name');
-    const executionId = await this.dispatcher.dispatchTo(toStored(wf), event);
-    await writeAudit(this.prisma, actor, 'workflow.run', { type: 'execution', id: executionId }, { workflow: wf.name, incidentId: incident.id });
+    // The audit row commits with the run: one transaction instead of two.
+    const executionId = await this.dispatcher.dispatchTo(toStored(wf), event, (tx, id) =>
+      writeAudit(tx, actor, 'workflow.run', { type: 'execution', id }, { workflow: wf.name, incidentId: incident.id }),
+    );
     return { executionId };
   }
 
@@ -197,7 +202,11 @@ export class PrismaRunService implements RunService {
 
   private async workflow(name: string): Promise<WorkflowRow> {
     const wf = await this.prisma.workflow.findFirst({ where: { name: name.trim(), deletedAt: null } });
-    if (wf) return wf;
+    return wf ?? this.workflowOrThrow(name);
+  }
+
+  /** The error for a workflow name that matched no row (it suggests the closest names). */
+  private async workflowOrThrow(name: string): Promise<never> {
     throw await unknownWorkflow(this.prisma, name.trim());
   }
 

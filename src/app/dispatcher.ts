@@ -54,9 +54,22 @@ export class TriggerDispatcher {
     return this.recordRuns(tx, workflows, event);
   }
 
-  /** Start one named workflow (manual trigger): the same record-then-schedule path, without matching. */
-  async dispatchTo(workflow: StoredWorkflow, event: TriggerEvent): Promise<string> {
-    const runs = await this.prisma.$transaction((tx) => this.recordRuns(tx, [workflow], event), TX_OPTIONS);
+  /**
+   * Start one named workflow (manual trigger): the same record-then-schedule path, without matching.
+   * `alongside` runs in the same transaction once the run is recorded (e.g. its audit row), so both
+   * commit together; it is not called when cycle detection refuses the run.
+   */
+  async dispatchTo(
+    workflow: StoredWorkflow,
+    event: TriggerEvent,
+    alongside?: (tx: Prisma.TransactionClient, executionId: string) => Promise<void>,
+  ): Promise<string> {
+    const runs = await this.prisma.$transaction(async (tx) => {
+      const recorded = await this.recordRuns(tx, [workflow], event);
+      const [first] = recorded.jobs;
+      if (first && alongside) await alongside(tx, first.executionId);
+      return recorded;
+    }, TX_OPTIONS);
     await this.schedule(runs);
     const [job] = runs.jobs;
     if (!job) throw new AppError('conflict', `Workflow "${workflow.name}" cannot start here: it is already part of the chain of runs that caused this.`);
