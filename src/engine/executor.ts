@@ -48,6 +48,11 @@ export interface ExecutorDeps {
   /**
    * Called with a snapshot of the run when a node starts (`currentNodeId` set, not persisted) and
    * after every persisted change. Errors thrown here are logged and ignored.
+   *
+   * The snapshot is a shallow copy (no deep clone per event: that made long chains quadratic).
+   * Its top-level fields stay as they were when it was taken, because the executor replaces
+   * `nodeResults` and `completedNodes` rather than changing them; nested objects are shared with
+   * the executor's state, so listeners must treat the snapshot as read-only.
    */
   onProgress?(record: ExecutionRecord): void | Promise<void>;
   /** Source of jitter in [0, 1); defaults to `Math.random`. */
@@ -383,7 +388,7 @@ export class WorkflowExecutor {
   private async progress(record: ExecutionRecord): Promise<void> {
     if (!this.deps.onProgress) return;
     try {
-      await this.deps.onProgress(structuredClone(record));
+      await this.deps.onProgress(record === this.record ? { ...record } : record);
     } catch (error) {
       if (error instanceof FencedOutError) throw error;
       this.log.warn({ executionId: record.id, err: errorInfo(error, this.secrets) }, 'onProgress failed');

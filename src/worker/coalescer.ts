@@ -2,6 +2,8 @@
  * Coalesces a run's live-message updates: per execution the latest `RunView` wins, at most one
  * publish per interval, the final state (COMPLETED / FAILED / CANCELLED) is always delivered, and
  * `publish()` never waits for the chat platform, so a slow Slack or Teams never holds a worker slot.
+ * `publishUpdate()` takes a thunk instead of a view: the view is built only when it is actually
+ * sent, so updates that a later one replaces cost nothing to build.
  */
 import type { ChatNotifier, Logger, RunView } from '../engine/ports.js';
 
@@ -24,8 +26,19 @@ export interface CoalescerOptions {
   now?: () => number;
 }
 
+/** A run update whose view is built only if and when it is sent. */
+export interface RunUpdate {
+  executionId: string;
+  /** The revision the built view will carry (`runRevision` of the same record). */
+  revision: number;
+  /** Whether the built view shows a finished run (COMPLETED / FAILED / CANCELLED). */
+  final: boolean;
+  /** Builds the view; called at most once, at send time. */
+  build(): RunView;
+}
+
 interface Entry {
-  pending: RunView | null;
+  pending: RunUpdate | null;
   lastSentAt: number;
   lastRevision: number;
   timer: NodeJS.Timeout | null;
@@ -61,23 +74,29 @@ export class ProgressCoalescer {
 
   /** Queue a view for publishing; returns at once. */
   publish(view: RunView): void {
-    let entry = this.entries.get(view.executionId);
-    const finalRevision = this.finished.get(view.executionId);
-    if (!entry && finalRevision !== undefined && view.revision <= finalRevision) return;
+    this.publishUpdate({ executionId: view.executionId, revision: view.revision, final: isFinalView(view), build: () => view });
+  }
+
+  /** Queue an update whose view is built only when it is sent; returns at once. */
+  publishUpdate(update: RunUpdate): void {
+    const id = update.executionId;
+    let entry = this.entries.get(id);
+    const finalRevision = this.finished.get(id);
+    if (!entry && finalRevision !== undefined && update.revision <= finalRevision) return;
     if (!entry) {
-      this.finished.delete(view.executionId);
+      this.finished.delete(id);
       this.evictIfFull();
       entry = { pending: null, lastSentAt: 0, lastRevision: -1, timer: null, inFlight: null, finalSent: false };
-      this.entries.set(view.executionId, entry);
+      this.entries.set(id, entry);
     }
-    if (entry.finalSent && !isFinalView(view)) {
-      if (view.revision <= entry.lastRevision) return;
+    if (entry.finalSent && !update.final) {
+      if (update.revision <= entry.lastRevision) return;
       entry.finalSent = false;
     }
-    if (entry.pending && entry.pending.revision > view.revision) return;
-    if (view.revision <= entry.lastRevision && !(isFinalView(view) && !entry.finalSent)) return;
-    entry.pending = view;
-    this.schedule(view.executionId, entry);
+    if (entry.pending && entry.pending.revision > update.revision) return;
+    if (update.revision <= entry.lastRevision && !(update.final && !entry.finalSent)) return;
+    entry.pending = update;
+    this.schedule(id, entry);
   }
 
   /** Publish everything pending now and wait for it (shutdown, tests). */
@@ -101,7 +120,7 @@ export class ProgressCoalescer {
   private schedule(id: string, entry: Entry): void {
     if (entry.timer || entry.inFlight) return;
     const wait = Math.max(0, entry.lastSentAt + this.intervalMs - this.now());
-    const final = entry.pending !== null && isFinalView(entry.pending);
+    const final = entry.pending !== null && entry.pending.final;
     if (wait === 0 || (final && entry.lastSentAt === 0)) {
       this.send(id, entry);
       return;
@@ -114,13 +133,20 @@ export class ProgressCoalescer {
   }
 
   private send(id: string, entry: Entry): void {
-    const view = entry.pending;
-    if (!view) return;
+    const update = entry.pending;
+    if (!update) return;
     entry.pending = null;
     entry.lastSentAt = this.now();
-    entry.lastRevision = view.revision;
-    const final = isFinalView(view);
-    if (final) entry.finalSent = true;
+    entry.lastRevision = update.revision;
+    if (update.final) entry.finalSent = true;
+    let view: RunView;
+    try {
+      view = update.build();
+    } catch (error) {
+      this.options.logger?.warn({ executionId: id, err: error instanceof Error ? error.message : String(error) }, 'could not build the run view');
+      if (entry.finalSent) this.entries.delete(id);
+      return;
+    }
     const p = this.notifier
       .publishProgress(view)
       .catch((error: unknown) => {
@@ -143,7 +169,7 @@ export class ProgressCoalescer {
   private evictIfFull(): void {
     if (this.entries.size < this.maxEntries) return;
     for (const [id, entry] of this.entries) {
-      if (entry.inFlight || (entry.pending && isFinalView(entry.pending))) continue;
+      if (entry.inFlight || entry.pending?.final) continue;
       if (entry.timer) clearTimeout(entry.timer);
       this.entries.delete(id);
       if (this.entries.size < this.maxEntries) return;

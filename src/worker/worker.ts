@@ -27,6 +27,7 @@ import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
 import { isUuid, loadRunContext, type RunContext } from './run-context.js';
 import { buildWorkerRunView, failedStepName } from './run-view.js';
+import { runRevision } from '../engine/run-view.js';
 import { withTimeout } from './timeout.js';
 import { referencedSecretNames, type HandlerSecretNames, type SecretLoader } from './secrets.js';
 
@@ -112,12 +113,22 @@ function errText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Queues the run's view for its live message. The view is built only if the coalescer sends it
+ * (most progress events are replaced by a later one first), so `record` must not change afterwards:
+ * the executor's progress snapshots and freshly loaded records don't.
+ */
 function publishView(rt: WorkerRuntime, record: ExecutionRecord, ctx: RunContext | null): void {
   if (!ctx) return;
   try {
-    rt.coalescer.publish(buildWorkerRunView(record, ctx));
+    rt.coalescer.publishUpdate({
+      executionId: record.id,
+      revision: runRevision(record),
+      final: FINISHED.has(record.status),
+      build: () => buildWorkerRunView(record, ctx),
+    });
   } catch (error) {
-    rt.logger.warn({ executionId: record.id, err: errText(error) }, 'could not build the run view');
+    rt.logger.warn({ executionId: record.id, err: errText(error) }, 'could not queue the run view');
   }
 }
 
