@@ -47,6 +47,12 @@ export interface EgressGuardOptions {
 
 type ConnectCallback = (err: Error | null, stream: Duplex) => void;
 
+/**
+ * Connection reuse per host. An idle socket closes after `idleMs`, under the 5 s idle timeout of
+ * common servers (Node's included), so a request rarely lands on a socket the server is closing.
+ */
+const KEEP_ALIVE = { maxSockets: 32, maxFreeSockets: 8, idleMs: 4000 } as const;
+
 /** Builds the guarded agents and the up-front URL check from one allow-list. */
 export class EgressGuard {
   readonly allow: AllowList;
@@ -61,17 +67,20 @@ export class EgressGuard {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     const lookup = this.lookup;
     const connect = this.connect;
-    // keepAlive off: a pooled socket would skip the connect-time check for the next request.
+    // Keep-alive is safe here: every new socket is still checked in `lookup`/`createConnection`, a
+    // reused socket stays connected to the address that passed (no new lookup, so no rebinding),
+    // and sockets are pooled per host name, the key the allow-list decides on.
+    const pooling = { keepAlive: true, maxSockets: KEEP_ALIVE.maxSockets, maxFreeSockets: KEEP_ALIVE.maxFreeSockets, timeout: KEEP_ALIVE.idleMs };
     this.httpAgent = new (class extends http.Agent {
       override createConnection(opts: http.ClientRequestArgs, cb?: ConnectCallback): Duplex | null | undefined {
         return connect(opts, cb, (o, c) => super.createConnection(o, c));
       }
-    })({ keepAlive: false, lookup } as http.AgentOptions);
+    })({ ...pooling, lookup } as http.AgentOptions);
     this.httpsAgent = new (class extends https.Agent {
       override createConnection(opts: https.RequestOptions, cb?: ConnectCallback): Duplex | null | undefined {
         return connect(opts, cb, (o, c) => super.createConnection(o, c));
       }
-    })({ keepAlive: false, lookup } as https.AgentOptions);
+    })({ ...pooling, lookup } as https.AgentOptions);
   }
 
   /** A `dns.lookup`-compatible function that refuses forbidden answers (all of them are checked). */
