@@ -11,20 +11,42 @@ export interface RunContext {
   triggeredByUserId: string | null;
 }
 
+interface RunContextRow {
+  triggeredByUserId: string | null;
+  workflowName: string;
+  authorId: string | null;
+  incidentId: string;
+  incidentNumber: number;
+  incidentTitle: string;
+  teamId: string;
+  assigneeId: string | null;
+}
+
+/**
+ * The run's context in one statement (a join). A nested Prisma `select` would issue one query per
+ * relation (Prisma's default relation-load strategy), three per job.
+ */
 export async function loadRunContext(prisma: PrismaClient, executionId: string): Promise<RunContext | null> {
-  const row = await prisma.workflowExecution.findUnique({
-    where: { id: executionId },
-    select: {
-      triggeredByUserId: true,
-      workflow: { select: { name: true, authorId: true } },
-      incident: { select: { id: true, number: true, title: true, teamId: true, assigneeId: true } },
-    },
-  });
+  if (!isUuid(executionId)) return null;
+  const rows = await prisma.$queryRaw<RunContextRow[]>`
+    SELECT e."triggeredByUserId"::text AS "triggeredByUserId",
+           w."name" AS "workflowName",
+           w."authorId"::text AS "authorId",
+           i."id"::text AS "incidentId",
+           i."number" AS "incidentNumber",
+           i."title" AS "incidentTitle",
+           i."teamId"::text AS "teamId",
+           i."assigneeId"::text AS "assigneeId"
+      FROM "WorkflowExecution" e
+      JOIN "Workflow" w ON w."id" = e."workflowId"
+      JOIN "Incident" i ON i."id" = e."incidentId"
+     WHERE e."id" = ${executionId}::uuid`;
+  const row = rows[0];
   if (!row) return null;
   return {
-    workflowName: row.workflow.name,
-    authorId: row.workflow.authorId,
-    incident: row.incident,
+    workflowName: row.workflowName,
+    authorId: row.authorId,
+    incident: { id: row.incidentId, number: Number(row.incidentNumber), title: row.incidentTitle, teamId: row.teamId, assigneeId: row.assigneeId },
     triggeredByUserId: row.triggeredByUserId,
   };
 }
