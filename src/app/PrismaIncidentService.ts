@@ -54,6 +54,22 @@ export function incidentWhere(idOrNumber: string): Prisma.IncidentWhereUniqueInp
   throw new AppError('not_found', `No incident ${idOrNumber}.`);
 }
 
+interface ChannelIncidentRow {
+  id: string;
+  number: number;
+  title: string;
+  priority: string;
+  status: string;
+  teamId: string;
+  assigneeId: string | null;
+  escalationLevel: number;
+  metadata: unknown;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+  teamName: string;
+  assigneeName: string | null;
+}
+
 export interface IncidentServiceDeps {
   prisma: PrismaClient;
   dispatcher: TriggerDispatcher;
@@ -114,12 +130,33 @@ export class PrismaIncidentService implements IncidentService {
     return toIncidentSummary(row);
   }
 
+  /**
+   * The incident bound to a chat channel, in one statement (a join). A Prisma `include` would issue
+   * one query per relation (channel, incident, team, assignee): four on every command in a room.
+   */
   async findByChannel(channel: ChannelRef): Promise<IncidentSummary | null> {
-    const bound = await this.prisma.incidentChannel.findUnique({
-      where: { platform_channelId: { platform: platformEnum(channel.platform), channelId: channel.channelId } },
-      include: { incident: { include: incidentInclude } },
+    const rows = await this.prisma.$queryRaw<ChannelIncidentRow[]>`
+      SELECT i."id"::text AS "id", i."number", i."title", i."priority", i."status",
+             i."teamId"::text AS "teamId", i."assigneeId"::text AS "assigneeId",
+             i."escalationLevel", i."metadata", i."createdAt", i."updatedAt",
+             t."name" AS "teamName", u."name" AS "assigneeName"
+        FROM "IncidentChannel" c
+        JOIN "Incident" i ON i."id" = c."incidentId"
+        JOIN "Team" t ON t."id" = i."teamId"
+        LEFT JOIN "User" u ON u."id" = i."assigneeId"
+       WHERE c."platform" = ${platformEnum(channel.platform)}::"ChatPlatform" AND c."channelId" = ${channel.channelId}`;
+    const row = rows[0];
+    if (!row) return null;
+    return toIncidentSummary({
+      ...row,
+      number: Number(row.number),
+      escalationLevel: Number(row.escalationLevel),
+      metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata,
+      createdAt: new Date(row.createdAt),
+      updatedAt: new Date(row.updatedAt),
+      team: { name: row.teamName },
+      assignee: row.assigneeName === null ? null : { name: row.assigneeName },
     });
-    return bound ? toIncidentSummary(bound.incident) : null;
   }
 
   async get(_actor: Actor, incidentId: string): Promise<IncidentSummary> {

@@ -17,7 +17,7 @@ import { requireTeam, toEventActor } from './permissions.js';
 import { clampLimit, incidentWhere } from './PrismaIncidentService.js';
 import { unknownWorkflow } from './PrismaWorkflowAdminService.js';
 import type { JobScheduler } from './ports.js';
-import { AppError, type Actor, type ExecutionSummary, type RunService } from './services.js';
+import { AppError, type Actor, type ExecutionSummary, type IncidentSummary, type RunManualOptions, type RunService } from './services.js';
 import { buildExecutionView } from './execution-view.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,11 +49,12 @@ export class PrismaRunService implements RunService {
     this.now = deps.now ?? Date.now;
   }
 
-  async runManual(actor: Actor, incidentId: string, workflowName: string): Promise<{ executionId: string }> {
+  async runManual(actor: Actor, incidentId: string, workflowName: string, options?: RunManualOptions): Promise<{ executionId: string }> {
     // Both reads go out together (one round trip instead of two); the incident's checks still come first.
     const wfRow = this.prisma.workflow.findFirst({ where: { name: workflowName.trim(), deletedAt: null } });
     wfRow.catch(() => undefined);
-    const incident = await this.incident(incidentId);
+    const hint = options?.incident;
+    const incident = hint !== undefined && hint.id === incidentId ? snapshotOfSummary(hint) : await this.incident(incidentId);
     requireTeam(actor, incident.teamId, 'run workflows on this incident');
     const wf = (await wfRow) ?? (await this.workflowOrThrow(workflowName));
     if (!wf.enabled) throw new AppError('invalid', `Workflow "${wf.name}" is disabled.`, 'name');
@@ -301,4 +302,20 @@ function placeholdSteps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(placeholdSteps);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, placeholdSteps(v)]));
   return value;
+}
+
+/** The trigger snapshot of an incident summary (the same fields `toIncidentSnapshot` takes from a row). */
+function snapshotOfSummary(s: IncidentSummary): IncidentSnapshot {
+  return {
+    id: s.id,
+    number: s.number,
+    title: s.title,
+    priority: s.priority,
+    status: s.status,
+    teamId: s.teamId,
+    assigneeId: s.assigneeId,
+    escalationLevel: s.escalationLevel,
+    metadata: s.metadata,
+    createdAt: s.createdAt,
+  };
 }

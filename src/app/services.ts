@@ -96,9 +96,18 @@ export interface IncidentService {
   update(actor: Actor, incidentId: string, patch: { status?: string; priority?: string; assigneeId?: string | null }): Promise<IncidentSummary>;
 }
 
+/** Optional hints for `RunService.runManual`. */
+export interface RunManualOptions {
+  /**
+   * The incident as the caller just loaded it (e.g. by its channel); used instead of reading it again
+   * when its id is `incidentId`. Permission and applicability checks run on it all the same.
+   */
+  incident?: IncidentSummary;
+}
+
 export interface RunService {
   /** `/workflow run <name>`: a manual trigger. Errors (unknown, disabled, not manual-capable) say why, with close names for typos. */
-  runManual(actor: Actor, incidentId: string, workflowName: string): Promise<{ executionId: string }>;
+  runManual(actor: Actor, incidentId: string, workflowName: string, options?: RunManualOptions): Promise<{ executionId: string }>;
   /** Dry run: does the trigger match, why not, and the rendered inputs of each action. No side effect. */
   dryRun(actor: Actor, incidentId: string, workflowName: string): Promise<{ matches: boolean; reasons: string[]; actions: Array<{ nodeId: string; action: string; input: unknown }> }>;
   cancel(actor: Actor, executionId: string): Promise<{ outcome: 'cancelled' | 'cancelling' | 'already_finished'; status: ExecutionStatus }>;

@@ -87,7 +87,7 @@ async function dispatch(intent: Intent, ctx: IntentContext): Promise<Reply> {
         const result = await services.runs.dryRun(actor, incident.id, intent.name);
         return { kind: 'dry_run', visibility: 'ephemeral', workflowName: intent.name, ...result };
       }
-      const { executionId } = await services.runs.runManual(actor, incident.id, intent.name);
+      const { executionId } = await services.runs.runManual(actor, incident.id, intent.name, { incident });
       return ephemeral(MESSAGES.runStarted(intent.name), 'success', executionId);
     }
     case 'workflow.history': {
