@@ -77,6 +77,37 @@ const APP_STATUS: Record<AppError['code'], { status: number; code: ApiErrorCode 
   unavailable: { status: 503, code: 'unavailable' },
 };
 
+/** Prisma's codes for "cannot reach / timed out reaching / connection closed by" the database server. */
+const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
+/** Socket errors and PostgreSQL's "admin shutdown" / "cannot connect now" / "crash shutdown" states. */
+const DRIVER_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+/** adapter-pg's classification of the same (`DriverAdapterError.cause.kind`). */
+const ADAPTER_UNREACHABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed']);
+
+/**
+ * Whether an error means the database cannot be reached (down, restarting, refusing connections).
+ * Prisma wraps driver-adapter failures several ways (known request error with `meta.driverAdapterError`,
+ * `DriverAdapterError` with a `cause`, initialization errors, raw `pg` errors), so the chain of causes
+ * is walked and each link checked by code, adapter kind and Prisma's own message.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as { code?: unknown; errorCode?: unknown; kind?: unknown; message?: unknown; name?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown }; errors?: unknown };
+    const code = typeof o.code === 'string' ? o.code : typeof o.errorCode === 'string' ? o.errorCode : undefined;
+    if (code !== undefined && (PRISMA_UNREACHABLE.has(code) || DRIVER_UNREACHABLE.has(code))) return true;
+    if (typeof o.kind === 'string' && ADAPTER_UNREACHABLE.has(o.kind)) return true;
+    if (typeof o.message === 'string' && /Can't reach database server|Connection terminated unexpectedly|timeout exceeded when trying to connect/i.test(o.message)) return true;
+    queue.push(o.cause, o.meta?.driverAdapterError);
+    if (Array.isArray(o.errors)) queue.push(...(o.errors as unknown[]));
+  }
+  return false;
+}
+
 /** Maps AppError, body-parser errors and anything else to JSON; unexpected errors are logged, not shown. */
 export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -94,6 +125,11 @@ export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
     if (type === 'entity.too.large') return sendError(res, new ApiError(413, 'payload_too_large', 'The request body is larger than 1 MiB.'));
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       return sendError(res, new ApiError(415, 'unsupported_media_type', 'Unsupported content encoding or charset.'));
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Retryable and not the caller's fault; the driver's text (host, port) stays in the log.
+      logger.warn({ err: error instanceof Error ? error.message : String(error), method: req.method, path: req.originalUrl }, 'API request failed: database unreachable');
+      return sendError(res, new ApiError(503, 'unavailable', 'The database is unreachable; try again shortly.'));
     }
     logger.error({ err: error instanceof Error ? error.message : String(error), method: req.method, path: req.originalUrl }, 'API request failed');
     sendError(res, new ApiError(500, 'internal', 'Internal error.'));
