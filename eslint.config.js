@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'prisma.config.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts', 'src/cli/**'],
+    files: ['src/config.ts', 'prisma.config.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -123,3 +123,12 @@ export function slackMode(config: Config): 'off' | 'http' | 'socket' {
 export function teamsEnabled(config: Config): boolean {
   return config.TEAMS_ENABLED;
 }
+
+/**
+ * Read one variable the operator names at run time (e.g. `secrets rotate --new-key-env NEW_KEY`):
+ * keys are passed through the environment, never on the command line where `ps` would show them.
+ */
+export function readNamedVariable(name: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -10,6 +10,7 @@ import { CliError, EXIT_CONFIG } from '../errors.js';
 import { table } from '../format.js';
 import type { RunAction } from '../program.js';
 import { readHidden } from '../prompt.js';
+import { readNamedVariable } from '../../config.js';
 
 function storeFor(ctx: CliContext): SecretStore {
   try {
@@ -85,7 +86,7 @@ export function registerSecretCommands(program: Command, run: RunAction): void {
     .option('--new-key-id <id>', 'id of the new key (default: k<date-time>)')
     .action(
       run(async (ctx, opts: { newKeyEnv: string; newKeyId?: string }) => {
-        const raw = process.env[opts.newKeyEnv];
+        const raw = readNamedVariable(opts.newKeyEnv);
         if (!raw) throw new CliError(`${opts.newKeyEnv} is not set (it must hold the new key, base64-encoded)`, EXIT_CONFIG);
         const store = storeFor(ctx);
         const current = ctx.config.SECRETS_KEY_ID;
