@@ -7,7 +7,7 @@ import type { Logger } from '../engine/ports.js';
 import type { EventActor, TriggerEvent } from '../engine/types.js';
 import { writeAudit } from './audit.js';
 import type { RecordedRuns, TriggerDispatcher } from './dispatcher.js';
-import { incidentInclude, toIncidentSnapshot, toIncidentSummary } from './mappers.js';
+import { incidentInclude, toIncidentSnapshot, toIncidentSummary, type IncidentSnapshotRow } from './mappers.js';
 import { requireTeam, toEventActor } from './permissions.js';
 import { TX_OPTIONS } from './ports.js';
 import { AppError, type Actor, type ChannelRef, type IncidentService, type IncidentSummary } from './services.js';
@@ -54,21 +54,8 @@ export function incidentWhere(idOrNumber: string): Prisma.IncidentWhereUniqueInp
   throw new AppError('not_found', `No incident ${idOrNumber}.`);
 }
 
-interface ChannelIncidentRow {
-  id: string;
-  number: number;
-  title: string;
-  priority: string;
-  status: string;
-  teamId: string;
-  assigneeId: string | null;
-  escalationLevel: number;
-  metadata: unknown;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  teamName: string;
-  assigneeName: string | null;
-}
+/** The incident columns plus the joined team and assignee names (findByChannel's one query). */
+type ChannelIncidentRow = IncidentSnapshotRow & { updatedAt: Date; teamName: string; assigneeName: string | null };
 
 export interface IncidentServiceDeps {
   prisma: PrismaClient;

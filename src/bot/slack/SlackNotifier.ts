@@ -21,6 +21,7 @@ import { renderFailureAlert, renderFailureDm, renderPlainMessage, renderRun } fr
 import { ChannelGate } from './ChannelGate.js';
 import { PrismaDeliveryLedger, type DeliveryLedger } from './dedupe.js';
 import { checkMessage, type SlackMessage } from './limits.js';
+import { replaceChatMessage } from '../../store/chat-messages.js';
 
 /** What we keep in `WorkflowExecution.chatMessages` for a Slack run message. */
 export interface SlackChatMessage {
@@ -103,10 +104,10 @@ export class SlackNotifier implements ChatNotifier {
         try {
           if (existing) {
             await this.gate.run(channelId, () => this.deps.client.chat.update({ channel: channelId, ts: existing.ts, text: message.text, blocks: message.blocks }));
-            await this.record(view.executionId, { ...existing, revision: view.revision });
+            await replaceChatMessage(this.deps.prisma, view.executionId, { ...existing, revision: view.revision });
           } else {
             const posted = await this.gate.run(channelId, () => this.deps.client.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false }));
-            if (posted.ts) await this.record(view.executionId, { platform: 'slack', channel: posted.channel ?? channelId, ts: posted.ts, revision: view.revision });
+            if (posted.ts) await replaceChatMessage(this.deps.prisma, view.executionId, { platform: 'slack', channel: posted.channel ?? channelId, ts: posted.ts, revision: view.revision });
           }
         } catch (error) {
           this.logger.warn({ ...log, channel: channelId, err: slackError(error) }, 'slack: run message not delivered');
@@ -115,20 +116,6 @@ export class SlackNotifier implements ChatNotifier {
     } catch (error) {
       this.logger.warn({ ...log, err: slackError(error) }, 'slack: run message publish failed');
     }
-  }
-
-  /**
-   * Replace this channel's Slack entry in `chatMessages` in one statement, so an entry written at the
-   * same time by the Teams notifier is never lost to a read-modify-write race.
-   */
-  private async record(executionId: string, message: SlackChatMessage): Promise<void> {
-    await this.deps.prisma.$executeRaw`
-      UPDATE "WorkflowExecution"
-      SET "chatMessages" = COALESCE((
-            SELECT jsonb_agg(e) FROM jsonb_array_elements("chatMessages") e
-            WHERE NOT (e->>'platform' = 'slack' AND e->>'channel' = ${message.channel})
-          ), '[]'::jsonb) || jsonb_build_array(${JSON.stringify(message)}::jsonb)
-      WHERE id = ${executionId}::uuid`;
   }
 
   /** Team channel alert with Retry, plus a DM each to the incident assignee and the workflow author. */

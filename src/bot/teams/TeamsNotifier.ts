@@ -15,6 +15,7 @@ import { neutralizeMentions, truncate } from '../text.js';
 import { renderFailureCard, renderRunCard, type AdaptiveCard } from './cards.js';
 import type { ConversationStore, StoredConversation } from './ConversationStore.js';
 import { ConversationPacer, statusOf, withRetry, type RetryOptions } from './outbound.js';
+import { replaceChatMessage } from '../../store/chat-messages.js';
 
 /** What we keep in `WorkflowExecution.chatMessages` for a Teams run card. */
 export interface TeamsChatMessage {
@@ -100,22 +101,8 @@ export class TeamsNotifier implements ChatNotifier {
       // The card was deleted by someone (404 on update, conversation still there): post a new one.
       if (!activityId && existing && this.lastStatus.get(channelId) === 404 && !(await this.deps.conversations.get(channelId))?.removedAt)
         activityId = await this.sendCard(conversation, card, undefined, { executionId: view.executionId });
-      if (activityId) await this.recordMessage(view.executionId, { platform: 'teams', conversationId: channelId, activityId, revision: view.revision });
+      if (activityId) await replaceChatMessage(this.deps.prisma, view.executionId, { platform: 'teams', conversationId: channelId, activityId, revision: view.revision });
     }
-  }
-
-  /**
-   * Replace this conversation's Teams entry in `chatMessages` in one statement, so a Slack entry
-   * written at the same time by another notifier is never lost to a read-modify-write race.
-   */
-  private async recordMessage(executionId: string, message: TeamsChatMessage): Promise<void> {
-    await this.deps.prisma.$executeRaw`
-      UPDATE "WorkflowExecution"
-      SET "chatMessages" = COALESCE((
-            SELECT jsonb_agg(e) FROM jsonb_array_elements("chatMessages") e
-            WHERE NOT (e->>'platform' = 'teams' AND e->>'conversationId' = ${message.conversationId})
-          ), '[]'::jsonb) || jsonb_build_array(${JSON.stringify(message)}::jsonb)
-      WHERE id = ${executionId}::uuid`;
   }
 
   async notifyFailure(alert: FailureAlert): Promise<void> {
