@@ -15,9 +15,13 @@
  *   executor returns `{ kind: 'suspended', resumeAt }`; called again after `resumeAt`, the delay
  *   completes and the walk continues.
  * - Cancel: `deps.signal` (abort it with a `CancelledError`), checked before each node, or the
- *   store's cancel flag: read once before the first node of a call, then taken from the answer of
- *   each node write (`recordNode` reports it in the same statement). No new node starts, the in-flight attempt's signal is aborted, and the run
- *   ends CANCELLED with the signal's reason (`manual` when none is given).
+ *   store's cancel flag: taken from the claimed record at the start of a call, then from the
+ *   answer of each node write (`recordNode` reports it in the same statement). No new node
+ *   starts, the in-flight attempt's signal is aborted, and the run ends CANCELLED with the
+ *   signal's reason (`manual` when none is given).
+ * - Writes: one per node. The write of the node that ends the run (the last one to run, or the
+ *   one that failed or was cancelled) also carries the run's final state, so a run costs one
+ *   write per node plus its claim; `store.finish` is used only when no node write can carry it.
  *
  * A `FencedOutError` from the store (another worker owns the run now) is thrown to the caller
  * as is: this worker must stop without writing anything else.
@@ -71,10 +75,11 @@ export interface ExecuteResult {
   record: ExecutionRecord;
 }
 
+/** How a node ended. `finished`: its write already stored the run's final state. */
 type NodeOutcome =
-  | { kind: 'next' }
-  | { kind: 'failed'; error: string }
-  | { kind: 'cancelled'; reason: CancelReason }
+  | { kind: 'next'; finished?: boolean }
+  | { kind: 'failed'; error: string; finished?: boolean }
+  | { kind: 'cancelled'; reason: CancelReason; finished?: boolean }
   | { kind: 'suspended'; resumeAt: string };
 
 function iso(ms: number): string {
@@ -99,8 +104,12 @@ export class WorkflowExecutor {
   private secrets: ReadonlyMap<string, string> = new Map();
   private definition!: WorkflowDefinition;
   private deadline = 0;
-  /** The store's cancel flag as last seen (a read before the first node, then each node write). */
-  private cancelRequested: boolean | undefined;
+  /** The store's cancel flag as last seen (the claimed record's, then each node write's answer). */
+  private cancelRequested = false;
+  /** The walk's order and the node's index in it (for "is anything left to run after this node"). */
+  private order: string[] = [];
+  private nodes = new Map<string, WorkflowNode>();
+  private position = 0;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.log = deps.logger;
@@ -108,8 +117,10 @@ export class WorkflowExecutor {
 
   /** Runs (or resumes) `execution` until it finishes or suspends on a delay. */
   async execute(execution: ExecutionRecord, secrets: ReadonlyMap<string, string>): Promise<ExecuteResult> {
-    this.record = structuredClone(execution);
-    this.cancelRequested = undefined;
+    // A shallow copy is enough: the executor replaces `nodeResults` and `completedNodes` rather
+    // than changing them, so the caller's record is never modified.
+    this.record = { ...execution };
+    this.cancelRequested = execution.cancelRequestedAt !== null;
     this.secrets = secrets;
     const log = this.log.child({ executionId: execution.id, workflowId: execution.workflowId, incidentId: execution.incidentId });
 
@@ -123,61 +134,94 @@ export class WorkflowExecutor {
     const startedAt = execution.startedAt ? Date.parse(execution.startedAt) : this.deps.clock.now();
     this.deadline = startedAt + WORKFLOW_TIMEOUTS[this.definition.settings.timeout];
 
-    const nodes = new Map(this.definition.nodes.map((n) => [n.id, n] as const));
-    const order = topologicalOrder(this.definition.nodes, this.definition.edges) ?? [];
-    log.info({ executionId: execution.id, workflowId: execution.workflowId, resumed: this.record.completedNodes.length > 0 }, 'workflow run started');
+    this.nodes = new Map(this.definition.nodes.map((n) => [n.id, n] as const));
+    this.order = topologicalOrder(this.definition.nodes, this.definition.edges) ?? [];
+    const resumed = this.record.completedNodes.some((id) => this.nodes.get(id)?.type !== 'trigger');
+    log.info({ executionId: execution.id, workflowId: execution.workflowId, resumed }, 'workflow run started');
 
-    for (const id of order) {
-      const node = nodes.get(id)!;
-      if (this.record.completedNodes.includes(id)) continue;
-      const active = isActivated(
-        node,
-        this.definition.edges,
-        (x) => nodes.get(x)?.type,
-        (x) => this.record.completedNodes.includes(x),
-        (x) => this.record.nodeResults[x]?.branch,
-      );
-      if (!active) continue;
+    for (this.position = 0; this.position < this.order.length; this.position++) {
+      const id = this.order[this.position]!;
+      const node = this.nodes.get(id)!;
+      if (!this.isRunnable(id)) continue;
 
+      // Node-level lines are debug: at the default level a run logs its start and its end only.
       const nodeLog = log.child({ nodeId: id });
       if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), nodeLog);
-      this.cancelRequested ??= await this.deps.store.isCancelRequested(execution.id);
       if (this.cancelRequested) return this.cancel('manual', nodeLog);
       if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', nodeLog);
 
-      nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
+      nodeLog.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
       await this.progress({ ...this.record, currentNodeId: id });
       const outcome = await this.runNode(node, nodeLog);
       switch (outcome.kind) {
         case 'next':
-          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
+          nodeLog.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
+          if (outcome.finished) return this.finished({ status: 'COMPLETED' }, log);
           break;
         case 'failed':
           nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, error: outcome.error }, 'node failed');
-          return this.finish({ status: 'FAILED', error: outcome.error });
+          return outcome.finished ? this.finished({ status: 'FAILED', error: outcome.error }, log) : this.finish({ status: 'FAILED', error: outcome.error });
         case 'cancelled':
-          return this.cancel(outcome.reason, nodeLog);
+          return outcome.finished ? this.finished(this.cancelOutcome(outcome.reason), nodeLog) : this.cancel(outcome.reason, nodeLog);
         case 'suspended':
           nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, resumeAt: outcome.resumeAt }, 'run suspended until delay ends');
-          return { kind: 'suspended', status: this.record.status, suspended: { resumeAt: outcome.resumeAt }, record: structuredClone(this.record) };
+          return { kind: 'suspended', status: this.record.status, suspended: { resumeAt: outcome.resumeAt }, record: { ...this.record } };
       }
     }
-    log.info({ executionId: execution.id, workflowId: execution.workflowId }, 'workflow run completed');
     return this.finish({ status: 'COMPLETED' });
+  }
+
+  /** Whether node `id` runs now: not completed, and activated by what has completed. */
+  private isRunnable(id: string): boolean {
+    if (this.record.completedNodes.includes(id)) return false;
+    return isActivated(
+      this.nodes.get(id)!,
+      this.definition.edges,
+      (x) => this.nodes.get(x)?.type,
+      (x) => this.record.completedNodes.includes(x),
+      (x) => this.record.nodeResults[x]?.branch,
+    );
+  }
+
+  /**
+   * Whether the walk would end right after the current node completes with `result`: no later
+   * node in the order would be runnable. Activation only changes when a node completes, so if
+   * none is runnable now, none ever will be in this call, and the loop would finish the run.
+   */
+  private endsAfter(nodeId: string, result: NodeResult): boolean {
+    const saved = { nodeResults: this.record.nodeResults, completedNodes: this.record.completedNodes };
+    this.record.nodeResults = { ...saved.nodeResults, [nodeId]: result };
+    this.record.completedNodes = saved.completedNodes.includes(nodeId) ? saved.completedNodes : [...saved.completedNodes, nodeId];
+    try {
+      for (let i = this.position + 1; i < this.order.length; i++) if (this.isRunnable(this.order[i]!)) return false;
+      return true;
+    } finally {
+      this.record.nodeResults = saved.nodeResults;
+      this.record.completedNodes = saved.completedNodes;
+    }
+  }
+
+  /**
+   * Records a node that completed; when nothing is left to run after it, the same write completes
+   * the run (returns `{ finished: true }`).
+   */
+  private async complete(nodeId: string, result: NodeResult): Promise<NodeOutcome> {
+    const last = this.endsAfter(nodeId, result);
+    await this.recordNode(nodeId, result, true, last ? { status: 'COMPLETED' } : undefined);
+    return { kind: 'next', finished: last };
   }
 
   private async runNode(node: WorkflowNode, log: Logger): Promise<NodeOutcome> {
     const now = this.deps.clock.now();
     switch (node.type) {
       case 'trigger':
-        await this.recordNode(node.id, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) }, true);
-        return { kind: 'next' };
+        // Runs recorded by the dispatcher arrive with the trigger completed; this covers the rest.
+        return this.complete(node.id, triggerNodeProgress(this.definition, now)!.result);
       case 'condition': {
         const path = node.field.replace(/^\{\{\s*|\s*\}\}$/g, '');
         const actual = getFieldValue(this.templateContext(), path);
         const branch = actual !== undefined && actual === node.value;
-        await this.recordNode(node.id, { status: 'completed', attempts: 1, branch, output: { branch }, startedAt: iso(now), finishedAt: iso(now) }, true);
-        return { kind: 'next' };
+        return this.complete(node.id, { status: 'completed', attempts: 1, branch, output: { branch }, startedAt: iso(now), finishedAt: iso(now) });
       }
       case 'delay':
         return this.runDelay(node.id, node.seconds, now);
@@ -190,17 +234,14 @@ export class WorkflowExecutor {
     const prior = this.record.nodeResults[nodeId];
     if (prior?.status === 'waiting' && prior.resumeAt) {
       if (now < Date.parse(prior.resumeAt)) return { kind: 'suspended', resumeAt: prior.resumeAt };
-      await this.recordNode(nodeId, { ...prior, status: 'completed', finishedAt: iso(now) }, true);
-      return { kind: 'next' };
+      return this.complete(nodeId, { ...prior, status: 'completed', finishedAt: iso(now) });
     }
-    if (seconds === 0) {
-      await this.recordNode(nodeId, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) }, true);
-      return { kind: 'next' };
-    }
+    if (seconds === 0) return this.complete(nodeId, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) });
     const resumeAt = now + seconds * 1000;
     if (resumeAt >= this.deadline) {
-      await this.recordNode(nodeId, { status: 'cancelled', attempts: 1, startedAt: iso(now), finishedAt: iso(now), error: { code: ErrorCode.Cancelled, message: 'the delay ends after the workflow timeout' } }, false);
-      return { kind: 'cancelled', reason: 'timeout' };
+      const result: NodeResult = { status: 'cancelled', attempts: 1, startedAt: iso(now), finishedAt: iso(now), error: { code: ErrorCode.Cancelled, message: 'the delay ends after the workflow timeout' } };
+      await this.recordNode(nodeId, result, false, this.cancelOutcome('timeout'));
+      return { kind: 'cancelled', reason: 'timeout', finished: true };
     }
     await this.recordNode(nodeId, { status: 'waiting', attempts: 1, startedAt: iso(now), resumeAt: iso(resumeAt) }, false);
     return { kind: 'suspended', resumeAt: iso(resumeAt) };
@@ -210,15 +251,17 @@ export class WorkflowExecutor {
     const { clock } = this.deps;
     const startedAt = clock.now();
     const policy = resolveRetryPolicy(this.definition.settings.retry, node.retry);
+    // A failed or cancelled node ends the run: its write carries the run's final state too.
     const fail = async (error: unknown, attempts: number): Promise<NodeOutcome> => {
       const info = errorInfo(error, this.secrets);
-      await this.recordNode(node.id, { status: 'failed', attempts, error: info, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false);
-      return { kind: 'failed', error: `${node.name ?? node.id}: ${info.message}` };
+      const runError = `${node.name ?? node.id}: ${info.message}`;
+      await this.recordNode(node.id, { status: 'failed', attempts, error: info, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false, { status: 'FAILED', error: runError });
+      return { kind: 'failed', error: runError, finished: true };
     };
     const cancelled = async (reason: CancelReason, attempts: number): Promise<NodeOutcome> => {
       const error = { code: ErrorCode.Cancelled, message: reason === 'timeout' ? 'workflow timed out' : `cancelled (${reason})` };
-      await this.recordNode(node.id, { status: 'cancelled', attempts, error, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false);
-      return { kind: 'cancelled', reason };
+      await this.recordNode(node.id, { status: 'cancelled', attempts, error, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, false, this.cancelOutcome(reason));
+      return { kind: 'cancelled', reason, finished: true };
     };
 
     let input: Record<string, unknown>;
@@ -242,8 +285,7 @@ export class WorkflowExecutor {
       const result = await this.attempt(node, input, attempt, remaining, log);
       if (result.ok) {
         const output = redactSecrets(result.output, this.secrets);
-        await this.recordNode(node.id, { status: 'completed', attempts: attempt, output, startedAt: iso(startedAt), finishedAt: iso(clock.now()) }, true);
-        return { kind: 'next' };
+        return this.complete(node.id, { status: 'completed', attempts: attempt, output, startedAt: iso(startedAt), finishedAt: iso(clock.now()) });
       }
       if (result.cancelled) return cancelled(result.cancelled, attempt);
       const error = result.error;
@@ -353,35 +395,51 @@ export class WorkflowExecutor {
     };
   }
 
-  private async recordNode(nodeId: string, result: NodeResult, completed: boolean): Promise<void> {
+  /**
+   * One node write. With `finish`, the same write ends the run; the progress event for it is then
+   * sent by `finished`, once, with the final state.
+   */
+  private async recordNode(nodeId: string, result: NodeResult, completed: boolean, finish?: ExecutionOutcome): Promise<void> {
     const progress: NodeProgress = { nodeId, result, completed };
-    const { cancelRequested } = await this.deps.store.recordNode(this.record.id, this.deps.fence, progress);
+    const { cancelRequested } = await this.deps.store.recordNode(this.record.id, this.deps.fence, progress, finish);
     this.cancelRequested = cancelRequested;
     this.record.nodeResults = { ...this.record.nodeResults, [nodeId]: result };
     if (completed && !this.record.completedNodes.includes(nodeId)) this.record.completedNodes = [...this.record.completedNodes, nodeId];
     this.record.currentNodeId = nodeId;
-    await this.progress(this.record);
+    if (!finish) await this.progress(this.record);
+  }
+
+  private cancelOutcome(reason: CancelReason): ExecutionOutcome {
+    const error = reason === 'timeout' ? `workflow timed out after ${this.definition?.settings.timeout ?? 'its timeout'}` : null;
+    return { status: 'CANCELLED', cancelReason: reason, error };
   }
 
   private async cancel(reason: CancelReason, log: Logger): Promise<ExecuteResult> {
-    log.info({ executionId: this.record.id, workflowId: this.record.workflowId, reason }, 'workflow run cancelled');
-    const error = reason === 'timeout' ? `workflow timed out after ${this.definition?.settings.timeout ?? 'its timeout'}` : null;
-    return this.finish({ status: 'CANCELLED', cancelReason: reason, error });
+    return this.finish(this.cancelOutcome(reason), log);
   }
 
-  private async finish(outcome: ExecutionOutcome): Promise<ExecuteResult> {
+  /** Ends the run with a write of its own (no node write could carry the final state). */
+  private async finish(outcome: ExecutionOutcome, log: Logger = this.log): Promise<ExecuteResult> {
     await this.deps.store.finish(this.record.id, this.deps.fence, outcome);
+    return this.finished(outcome, log);
+  }
+
+  /** The run's final state is stored: update the local copy, log, tell listeners, return. */
+  private async finished(outcome: ExecutionOutcome, log: Logger): Promise<ExecuteResult> {
     this.record.status = outcome.status;
     this.record.error = outcome.error ?? null;
     this.record.cancelReason = outcome.cancelReason ?? null;
     this.record.completedAt = iso(this.deps.clock.now());
+    const fields = { executionId: this.record.id, workflowId: this.record.workflowId };
+    if (outcome.status === 'COMPLETED') log.info(fields, 'workflow run completed');
+    else if (outcome.status === 'CANCELLED') log.info({ ...fields, reason: outcome.cancelReason }, 'workflow run cancelled');
     await this.progress(this.record);
     return {
       kind: 'finished',
       status: outcome.status,
       ...(outcome.error ? { error: outcome.error } : {}),
       ...(outcome.cancelReason ? { cancelReason: outcome.cancelReason } : {}),
-      record: structuredClone(this.record),
+      record: { ...this.record },
     };
   }
 
@@ -394,6 +452,20 @@ export class WorkflowExecutor {
       this.log.warn({ executionId: record.id, err: errorInfo(error, this.secrets) }, 'onProgress failed');
     }
   }
+}
+
+/**
+ * The trigger node's result for a run recorded now: the event that fired is the trigger node's
+ * whole work, so the dispatcher stores this with the run's row (the INSERT is the trigger node's
+ * one write) and the executor starts at the next node. Null when the definition has no trigger
+ * node (it is then reported invalid when the run executes).
+ */
+export function triggerNodeProgress(definition: unknown, now: number): NodeProgress | null {
+  const nodes = (definition as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return null;
+  const trigger = nodes.find((n): n is { id: string } => (n as { type?: unknown } | null)?.type === 'trigger' && typeof (n as { id?: unknown }).id === 'string');
+  if (!trigger) return null;
+  return { nodeId: trigger.id, completed: true, result: { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) } };
 }
 
 /**

@@ -106,9 +106,11 @@ export interface ExecutionStore {
   /**
    * Persist one node's result (exactly one database write, fenced). The same statement reports
    * whether someone has asked to cancel the run, so the executor needs no separate read per node.
+   * With `finish`, the same write also ends the run (the last node of a run and the run's final
+   * state commit together: no extra write, and never a last node without its final state).
    */
-  recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<{ cancelRequested: boolean }>;
-  /** Persist the final state (exactly one database write). */
+  recordNode(executionId: string, fence: number, progress: NodeProgress, finish?: ExecutionOutcome): Promise<{ cancelRequested: boolean }>;
+  /** Persist the final state when no node write carries it (exactly one database write). */
   finish(executionId: string, fence: number, outcome: ExecutionOutcome): Promise<void>;
   /** Whether someone asked to cancel this run. */
   isCancelRequested(executionId: string): Promise<boolean>;

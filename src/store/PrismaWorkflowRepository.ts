@@ -1,34 +1,44 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { StoredWorkflow, WorkflowRepository } from '../engine/ports.js';
 import type { TriggerType } from '../engine/types.js';
+import { sqlFor, type Sql } from './prisma.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `WorkflowRepository` on PostgreSQL. */
+interface CandidateRow {
+  id: string;
+  name: string;
+  teamId: string | null;
+  enabled: boolean;
+  version: number;
+  triggerType: string;
+  definition: unknown;
+  authorId: string | null;
+}
+
+/** `WorkflowRepository` on PostgreSQL (the client, or an interactive transaction on it). */
 export class PrismaWorkflowRepository implements WorkflowRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly sql: Sql;
+
+  constructor(prisma: PrismaClient) {
+    this.sql = sqlFor(prisma);
+  }
 
   /**
    * Enabled, not deleted workflows of the team or of global scope with this trigger type: one
-   * query, served by the `(enabled, triggerType, teamId)` index.
+   * prepared statement per event, served by the `(enabled, triggerType, teamId)` index.
    */
   async findCandidates(query: { teamId: string; triggerType: TriggerType }): Promise<StoredWorkflow[]> {
     // A team id that is not a UUID cannot own a workflow (the column is UUID): match global ones only.
-    const scope = UUID.test(query.teamId) ? [{ teamId: query.teamId }, { teamId: null }] : [{ teamId: null }];
-    const rows = await this.prisma.workflow.findMany({
-      where: { enabled: true, deletedAt: null, triggerType: query.triggerType, OR: scope },
-      select: { id: true, name: true, teamId: true, enabled: true, version: true, triggerType: true, definition: true, authorId: true },
-      orderBy: { name: 'asc' },
-    });
-    return rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      teamId: row.teamId,
-      enabled: row.enabled,
-      version: row.version,
-      triggerType: row.triggerType as TriggerType,
-      definition: row.definition,
-      authorId: row.authorId,
-    }));
+    const teamId = UUID.test(query.teamId) ? query.teamId : null;
+    const rows = await this.sql.query<CandidateRow>(
+      'workflow-candidates',
+      `SELECT "id"::text AS "id", "name", "teamId"::text AS "teamId", "enabled", "version", "triggerType", "definition", "authorId"::text AS "authorId"
+         FROM "Workflow"
+        WHERE "enabled" AND "deletedAt" IS NULL AND "triggerType" = $1::text AND ("teamId" = $2::uuid OR "teamId" IS NULL)
+        ORDER BY "name" ASC`,
+      [query.triggerType, teamId],
+    );
+    return rows.map((row) => ({ ...row, version: Number(row.version), triggerType: row.triggerType as TriggerType }));
   }
 }

@@ -1,8 +1,12 @@
 /**
  * What the worker needs besides the execution record to tell people about a run: workflow name
- * and author, incident title, number, team and assignee. Read once per job.
+ * and author, incident title, number, team and assignee. Read with the run itself, in the same
+ * statement: a job's start costs one round trip on the common path (`claimNewRun`).
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ExecutionRecord } from '../engine/ports.js';
+import { executionColumns, toExecutionRecord, type ExecutionRow } from '../store/PrismaExecutionStore.js';
+import { sqlFor } from '../store/prisma.js';
 
 export interface RunContext {
   workflowName: string;
@@ -15,40 +19,91 @@ interface RunContextRow {
   triggeredByUserId: string | null;
   workflowName: string;
   authorId: string | null;
-  incidentId: string;
   incidentNumber: number;
   incidentTitle: string;
   teamId: string;
   assigneeId: string | null;
 }
 
-/**
- * The run's context in one statement (a join). A nested Prisma `select` would issue one query per
- * relation (Prisma's default relation-load strategy), three per job.
- */
-export async function loadRunContext(prisma: PrismaClient, executionId: string): Promise<RunContext | null> {
-  if (!isUuid(executionId)) return null;
-  const rows = await prisma.$queryRaw<RunContextRow[]>`
-    SELECT e."triggeredByUserId"::text AS "triggeredByUserId",
+/** A run and its context, as one statement returns them. */
+export interface RunWithContext {
+  record: ExecutionRecord;
+  ctx: RunContext;
+}
+
+/** The context columns, from the run `e`, its workflow `w` and its incident `i`. */
+const CONTEXT_COLUMNS = `e."triggeredByUserId"::text AS "triggeredByUserId",
            w."name" AS "workflowName",
            w."authorId"::text AS "authorId",
-           i."id"::text AS "incidentId",
            i."number" AS "incidentNumber",
            i."title" AS "incidentTitle",
            i."teamId"::text AS "teamId",
-           i."assigneeId"::text AS "assigneeId"
-      FROM "WorkflowExecution" e
-      JOIN "Workflow" w ON w."id" = e."workflowId"
-      JOIN "Incident" i ON i."id" = e."incidentId"
-     WHERE e."id" = ${executionId}::uuid`;
-  const row = rows[0];
-  if (!row) return null;
+           i."assigneeId"::text AS "assigneeId"`;
+
+const CONTEXT_JOINS = `JOIN "Workflow" w ON w."id" = e."workflowId"
+      JOIN "Incident" i ON i."id" = e."incidentId"`;
+
+function toRunWithContext(row: ExecutionRow & RunContextRow): RunWithContext {
+  const record = toExecutionRecord(row);
   return {
-    workflowName: row.workflowName,
-    authorId: row.authorId,
-    incident: { id: row.incidentId, number: Number(row.incidentNumber), title: row.incidentTitle, teamId: row.teamId, assigneeId: row.assigneeId },
-    triggeredByUserId: row.triggeredByUserId,
+    record,
+    ctx: {
+      workflowName: row.workflowName,
+      authorId: row.authorId,
+      incident: { id: record.incidentId, number: Number(row.incidentNumber), title: row.incidentTitle, teamId: row.teamId, assigneeId: row.assigneeId },
+      triggeredByUserId: row.triggeredByUserId,
+    },
   };
+}
+
+/**
+ * The run and its context in one statement (a join). A nested Prisma `select` would issue one
+ * query per relation (Prisma's default relation-load strategy).
+ */
+export async function loadRunWithContext(prisma: PrismaClient, executionId: string): Promise<RunWithContext | null> {
+  if (!isUuid(executionId)) return null;
+  const rows = await sqlFor(prisma).query<ExecutionRow & RunContextRow>(
+    'run-with-context',
+    `SELECT ${executionColumns('e')}, ${CONTEXT_COLUMNS}
+       FROM "WorkflowExecution" e
+       ${CONTEXT_JOINS}
+      WHERE e."id" = $1::uuid`,
+    [executionId],
+  );
+  return rows[0] ? toRunWithContext(rows[0]) : null;
+}
+
+/** The run's context alone (see `loadRunWithContext`). */
+export async function loadRunContext(prisma: PrismaClient, executionId: string): Promise<RunContext | null> {
+  return (await loadRunWithContext(prisma, executionId))?.ctx ?? null;
+}
+
+/**
+ * The common start of a job in one statement: claim a run that has never started and needs no
+ * recovery (PENDING, no cancel request, not resuming a delay, not an earlier attempt's job) and
+ * return it with its context. Null means "not that simple": the caller reads the run and decides
+ * (finished, cancelled, crashed, delayed, stale job) as before. Same fence rule as
+ * `ExecutionStore.claim`: the claim bumps the fence.
+ */
+export async function claimNewRun(prisma: PrismaClient, executionId: string, jobAttempt: number | null): Promise<RunWithContext | null> {
+  if (!isUuid(executionId)) return null;
+  const rows = await sqlFor(prisma).query<ExecutionRow & RunContextRow>(
+    'run-claim-new',
+    `WITH c AS (
+       UPDATE "WorkflowExecution"
+          SET "status" = 'RUNNING'::"ExecutionStatus",
+              "fence" = "fence" + 1,
+              "startedAt" = CURRENT_TIMESTAMP,
+              "updatedAt" = CURRENT_TIMESTAMP
+        WHERE "id" = $1::uuid AND "status" = 'PENDING' AND "startedAt" IS NULL AND "resumeAt" IS NULL
+          AND "cancelRequestedAt" IS NULL AND ($2::integer IS NULL OR "attempt" <= $2::integer)
+    RETURNING *)
+     SELECT ${executionColumns('e')}, ${CONTEXT_COLUMNS}
+       FROM c e
+       ${CONTEXT_JOINS}`,
+    [executionId, jobAttempt],
+  );
+  return rows[0] ? toRunWithContext(rows[0]) : null;
 }
 
 /** Ids look like UUIDs in this schema; anything else cannot be an execution. */

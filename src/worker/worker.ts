@@ -25,7 +25,7 @@ import { createWorkflowQueue, openRedis, PUBLISH_JOB_NAME, WORKFLOW_QUEUE_NAME, 
 import { Reconciler } from './reconciler.js';
 import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
-import { isUuid, loadRunContext, type RunContext } from './run-context.js';
+import { claimNewRun, isUuid, loadRunContext, loadRunWithContext, type RunContext, type RunWithContext } from './run-context.js';
 import { buildWorkerRunView, failedStepName } from './run-view.js';
 import { runRevision } from '../engine/run-view.js';
 import { withTimeout } from './timeout.js';
@@ -177,10 +177,11 @@ function waitingUntil(record: ExecutionRecord): number | null {
 }
 
 /**
- * Runs one workflow job: load the run, skip it if finished or cancelled, recover it if its last
- * worker crashed, claim it (fence), decrypt the secrets it references, execute, and store the
- * outcome. Throws only BullMQ's `DelayedError` (the job was moved to the delayed set) or when
- * Redis itself fails; every other problem is logged and settled here.
+ * Runs one workflow job: claim the run (one statement when it is new), or else load it, skip it
+ * if finished or cancelled, recover it if its last worker crashed, and claim it (fence); then
+ * decrypt the secrets it references, execute, and store the outcome. Throws only BullMQ's
+ * `DelayedError` (the job was moved to the delayed set) or when Redis itself fails; every other
+ * problem is logged and settled here.
  */
 export async function processWorkflowJob(job: Job<WorkflowJobData>, token: string | undefined, rt: WorkerRuntime): Promise<void> {
   const parsed = WorkflowJobDataSchema.safeParse(job.data);
@@ -192,19 +193,34 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
   const executionId = data.executionId;
   const log = rt.logger.child({ executionId, workflowId: data.workflowId, incidentId: data.incidentId });
 
-  let record: ExecutionRecord | null;
-  let ctx: RunContext | null;
+  // The common case first: a run that never started, claimed with its context in one statement.
+  if (job.name !== PUBLISH_JOB_NAME && !rt.running.has(executionId)) {
+    const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
+    rt.running.set(executionId, entry);
+    let fresh: RunWithContext | null;
+    try {
+      fresh = await claimNewRun(rt.prisma, executionId, data.attempt ?? null);
+    } catch (error) {
+      rt.running.delete(executionId);
+      log.warn({ err: errText(error) }, 'database unavailable; job retried later');
+      return requeue(job, token, rt.infraRetryDelayMs);
+    }
+    if (fresh) return runClaimed(job, token, rt, entry, { fence: fresh.record.fence, record: fresh.record }, fresh.ctx, log);
+    rt.running.delete(executionId);
+  }
+
+  let loaded: RunWithContext | null;
   try {
-    record = await rt.store.get(executionId);
-    ctx = record ? await loadRunContext(rt.prisma, executionId) : null;
+    loaded = await loadRunWithContext(rt.prisma, executionId);
   } catch (error) {
     log.warn({ err: errText(error) }, 'database unavailable; job retried later');
     return requeue(job, token, rt.infraRetryDelayMs);
   }
-  if (!record) {
+  if (!loaded) {
     log.warn({ jobId: job.id }, 'unknown execution; job dropped');
     return;
   }
+  const { record, ctx } = loaded;
   if (job.name === PUBLISH_JOB_NAME) {
     publishView(rt, record, ctx);
     return;
@@ -227,6 +243,7 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
   }
   const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
   rt.running.set(executionId, entry);
+  let claimed: { fence: number; record: ExecutionRecord } | null;
   try {
     if (record.status === 'RUNNING') {
       // Nobody holds a RUNNING run whose job we were given: its worker died or lost the job.
@@ -255,14 +272,41 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
     if (until !== null && until > rt.clock.now() + 20) {
       return await requeue(job, token, until - rt.clock.now());
     }
+    claimed = await rt.store.claim(executionId);
+  } catch (error) {
+    if (rt.running.get(executionId) === entry) rt.running.delete(executionId);
+    if (error instanceof DelayedError) throw error;
+    log.error({ err: errText(error) }, 'workflow job failed unexpectedly; retried later');
+    return requeue(job, token, rt.infraRetryDelayMs);
+  }
+  if (!claimed) {
+    if (rt.running.get(executionId) === entry) rt.running.delete(executionId);
+    log.info({}, 'run not startable (claimed elsewhere or finished); job skipped');
+    return;
+  }
+  return runClaimed(job, token, rt, entry, claimed, ctx, log);
+}
 
-    const claimed = await rt.store.claim(executionId);
-    if (!claimed) {
-      log.info({}, 'run not startable (claimed elsewhere or finished); job skipped');
-      return;
-    }
+/**
+ * Runs a claimed run to its end or its next delay: decrypt the secrets it references, execute,
+ * and settle the outcome (suspend, alert on failure, hand back on shutdown). `entry` is the run's
+ * entry in `rt.running`, removed here when the job ends.
+ */
+async function runClaimed(
+  job: Job<WorkflowJobData>,
+  token: string | undefined,
+  rt: WorkerRuntime,
+  entry: RunningEntry,
+  claimed: { fence: number; record: ExecutionRecord },
+  ctx: RunContext,
+  log: Logger,
+): Promise<void> {
+  const executionId = claimed.record.id;
+  try {
     entry.fence = claimed.fence;
-    if (await rt.control.isCancelRequested(executionId)) entry.controller.abort(new CancelledError('manual'));
+    // The claim returned the cancel flag as it stood then; later requests arrive by pub/sub or
+    // with the answer of the next node write.
+    if (claimed.record.cancelRequestedAt) entry.controller.abort(new CancelledError('manual'));
 
     let secrets: ReadonlyMap<string, string> = new Map();
     const handlerNames = (rt.actions as Partial<{ secretNamesFor: HandlerSecretNames }>).secretNamesFor;

@@ -177,6 +177,34 @@ export function describeExecutionStoreContract(name: string, factory: () => Prom
       });
     });
 
+    describe('recordNode with finish (the write of the node that ends the run)', () => {
+      it.each([
+        [{ status: 'COMPLETED' as const }, true, { error: null, cancelReason: null }],
+        [{ status: 'FAILED' as const, error: 'hook: 500 from the receiver' }, false, { error: 'hook: 500 from the receiver', cancelReason: null }],
+        [{ status: 'CANCELLED' as const, cancelReason: 'manual' as const }, false, { error: null, cancelReason: 'manual' }],
+      ])('stores the node and %j together', async (outcome, completed, expected) => {
+        const run = await claimed();
+        const start: NodeResult = { status: 'completed', attempts: 1, startedAt: T0, finishedAt: T0 };
+        const last: NodeResult = { status: completed ? 'completed' : 'failed', attempts: 2, startedAt: T0, finishedAt: T1 };
+        await h.store.recordNode(run.id, run.fence, { nodeId: 'start', result: start, completed: true });
+        await h.store.recordNode(run.id, run.fence, { nodeId: 'hook', result: last, completed }, outcome);
+        const got = (await h.store.get(run.id))!;
+        expect(got).toMatchObject({ status: outcome.status, ...expected, currentNodeId: 'hook', nodeResults: { start, hook: last } });
+        expect(got.completedNodes).toEqual(completed ? ['start', 'hook'] : ['start']);
+        expect(got.completedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+        expect(await h.store.claim(run.id)).toBeNull();
+      });
+
+      it('leaves the run as it was when the fence is stale', async () => {
+        const run = await claimed();
+        await h.store.claim(run.id);
+        const before = await h.store.get(run.id);
+        const result: NodeResult = { status: 'completed', attempts: 1, startedAt: T0 };
+        await expect(h.store.recordNode(run.id, run.fence, { nodeId: 'start', result, completed: true }, { status: 'COMPLETED' })).rejects.toBeInstanceOf(FencedOutError);
+        expect(await h.store.get(run.id)).toEqual(before);
+      });
+    });
+
     describe('fencing', () => {
       it('refuses writes carrying a stale fence with FencedOutError and changes nothing', async () => {
         const run = await claimed();

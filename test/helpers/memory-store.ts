@@ -8,7 +8,10 @@ import type { Clock, ExecutionOutcome, ExecutionRecord, ExecutionStore, NodeProg
 import type { TriggerType } from '../../src/engine/types.js';
 
 /** One persisted write, in order. */
-export type StoreWrite = { kind: 'claim'; executionId: string } | { kind: 'recordNode'; executionId: string; progress: NodeProgress } | { kind: 'finish'; executionId: string; outcome: ExecutionOutcome };
+export type StoreWrite =
+  | { kind: 'claim'; executionId: string }
+  | { kind: 'recordNode'; executionId: string; progress: NodeProgress; finish?: ExecutionOutcome }
+  | { kind: 'finish'; executionId: string; outcome: ExecutionOutcome };
 
 export class MemoryExecutionStore implements ExecutionStore {
   private readonly rows = new Map<string, ExecutionRecord>();
@@ -43,22 +46,26 @@ export class MemoryExecutionStore implements ExecutionStore {
     return { fence: row.fence, record: structuredClone(row) };
   }
 
-  async recordNode(executionId: string, fence: number, progress: NodeProgress): Promise<{ cancelRequested: boolean }> {
+  async recordNode(executionId: string, fence: number, progress: NodeProgress, finish?: ExecutionOutcome): Promise<{ cancelRequested: boolean }> {
     const row = this.fenced(executionId, fence);
     row.nodeResults = { ...row.nodeResults, [progress.nodeId]: structuredClone(progress.result) };
     if (progress.completed && !row.completedNodes.includes(progress.nodeId)) row.completedNodes = [...row.completedNodes, progress.nodeId];
     row.currentNodeId = progress.nodeId;
-    this.writes.push({ kind: 'recordNode', executionId, progress: structuredClone(progress) });
+    if (finish) this.applyFinish(row, finish);
+    this.writes.push({ kind: 'recordNode', executionId, progress: structuredClone(progress), ...(finish ? { finish: structuredClone(finish) } : {}) });
     return { cancelRequested: row.cancelRequestedAt != null };
   }
 
   async finish(executionId: string, fence: number, outcome: ExecutionOutcome): Promise<void> {
-    const row = this.fenced(executionId, fence);
+    this.applyFinish(this.fenced(executionId, fence), outcome);
+    this.writes.push({ kind: 'finish', executionId, outcome: structuredClone(outcome) });
+  }
+
+  private applyFinish(row: ExecutionRecord, outcome: ExecutionOutcome): void {
     row.status = outcome.status;
     row.error = outcome.error ?? null;
     row.cancelReason = outcome.cancelReason ?? null;
     row.completedAt = new Date(this.clock.now()).toISOString();
-    this.writes.push({ kind: 'finish', executionId, outcome: structuredClone(outcome) });
   }
 
   async isCancelRequested(executionId: string): Promise<boolean> {

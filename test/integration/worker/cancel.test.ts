@@ -119,6 +119,9 @@ describe('cancel', () => {
       const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => scheduler.cancel(id, `user-${i}`)));
       expect(answers.every((a) => a.outcome === 'cancelling' || a.outcome === 'already_finished')).toBe(true);
       await waitFor('CANCELLED', async () => (await statusOf(db, id)) === 'CANCELLED', 10_000);
+      // The row turns CANCELLED when the worker's write commits; the worker queues the final view
+      // when that write's answer reaches it, a moment later: wait for that, then for a second one.
+      await waitFor('the job to end', () => worker.logger.entries.some((e) => e.msg === 'run finished' && e.fields.executionId === id), 10_000);
       await worker.handle.runtime.coalescer.flush();
       const finals = worker.notifier.viewsOf(id).filter((v) => v.status === 'CANCELLED');
       expect(finals).toHaveLength(1);

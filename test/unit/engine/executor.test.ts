@@ -54,19 +54,30 @@ describe('executor: walk order and branches', () => {
     expect(stored.nodeResults.hook).toBeUndefined();
   });
 
-  it('persists exactly one write per node plus one final write', async () => {
-    const { run, store } = await setup(execution(linearWorkflow()));
+  it('persists exactly one write per node; the last node\'s write also completes the run', async () => {
+    const { run, store, claimed } = await setup(execution(linearWorkflow()));
     await run();
     expect(nodeWrites(store)).toEqual(['start', 'a', 'b', 'c']);
-    expect(store.writes.filter((w) => w.kind === 'finish')).toHaveLength(1);
-    expect(store.writes.at(-1)?.kind).toBe('finish');
+    expect(store.writes.filter((w) => w.kind === 'finish')).toHaveLength(0);
+    expect(store.writes.filter((w) => w.kind === 'recordNode' && w.finish).map((w) => w.kind === 'recordNode' && w.progress.nodeId)).toEqual(['c']);
+    expect(store.writes.at(-1)).toMatchObject({ kind: 'recordNode', progress: { nodeId: 'c', completed: true }, finish: { status: 'COMPLETED' } });
+    expect((await store.get(claimed.record.id))!).toMatchObject({ status: 'COMPLETED', completedNodes: ['start', 'a', 'b', 'c'] });
+  });
+
+  it('exactly one write ends a branching run, whichever side ran', async () => {
+    const { run, store } = await setup(execution(branchingWorkflow()));
+    const result = await run();
+    expect(result.status).toBe('COMPLETED');
+    // Every node write except the one that ends the run leaves the run RUNNING; exactly one write ends it.
+    const enders = store.writes.filter((w) => w.kind === 'finish' || (w.kind === 'recordNode' && w.finish));
+    expect(enders).toHaveLength(1);
   });
 
   it('logs each step with execution, workflow and node ids', async () => {
     const { run, logger, claimed } = await setup(execution(linearWorkflow()));
     await run();
     for (const nodeId of ['start', 'a', 'b', 'c']) {
-      const entry = logger.entries.find((e) => e.level === 'info' && e.msg === 'node completed' && e.fields.nodeId === nodeId);
+      const entry = logger.entries.find((e) => e.level === 'debug' && e.msg === 'node completed' && e.fields.nodeId === nodeId);
       expect(entry?.fields).toMatchObject({ executionId: claimed.record.id, workflowId: claimed.record.workflowId, nodeId });
     }
   });
@@ -378,7 +389,10 @@ describe('executor: cancel', () => {
     const stored = (await store.get(claimed.record.id))!;
     expect(stored.nodeResults.b?.status).toBe('cancelled');
     expect(stored.nodeResults.c).toBeUndefined();
-    expect(store.writes.filter((w) => w.kind === 'finish')).toHaveLength(1);
+    // The cancelled node's write ends the run: no separate final write.
+    expect(store.writes.filter((w) => w.kind === 'finish')).toHaveLength(0);
+    expect(store.writes.at(-1)).toMatchObject({ kind: 'recordNode', progress: { nodeId: 'b' }, finish: { status: 'CANCELLED', cancelReason: 'manual' } });
+    expect(stored).toMatchObject({ status: 'CANCELLED', cancelReason: 'manual' });
   });
 
   it('keeps the reason carried by the signal (shutdown)', async () => {
@@ -415,12 +429,13 @@ describe('executor: fencing and progress', () => {
     expect((await store.get(record.id))!.completedNodes).toEqual([]);
   });
 
-  it('reports progress as each node starts and after each write', async () => {
+  it('reports progress as each node starts and after each write (the last write reports the final state)', async () => {
     const seen: Array<[string | null, string]> = [];
     const { run } = await setup(execution(linearWorkflow()));
     await run({ onProgress: (r) => void seen.push([r.currentNodeId, r.status]) });
-    expect(seen.filter(([, s]) => s === 'RUNNING').map(([n]) => n)).toEqual(['start', 'start', 'a', 'a', 'b', 'b', 'c', 'c']);
-    expect(seen.at(-1)?.[1]).toBe('COMPLETED');
+    expect(seen.filter(([, s]) => s === 'RUNNING').map(([n]) => n)).toEqual(['start', 'start', 'a', 'a', 'b', 'b', 'c']);
+    expect(seen.at(-1)).toEqual(['c', 'COMPLETED']);
+    expect(seen.filter(([, s]) => s === 'COMPLETED')).toHaveLength(1);
   });
 });
 
