@@ -1,4 +1,7 @@
-/** Summarise a .cpuprofile: self time by function and by package/file, top entries. */
+/**
+ * Summarise a .cpuprofile: self time by function and by package/file, top entries.
+ * `npx tsx bench/cpu-top.ts <file> [skipSeconds]` leaves out the first seconds (start-up, module loading).
+ */
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -7,8 +10,13 @@ interface Node {
   children?: number[];
 }
 const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const skipUs = Number(process.argv[3] ?? 0) * 1e6;
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let at = 0;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= skipUs) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
 let total = 0;

@@ -28,9 +28,10 @@
  */
 import { ACTION_INPUT_SCHEMAS } from './action-inputs.js';
 import { getFieldValue } from './conditions.js';
-import { validateWorkflowDefinition, formatDefinitionIssues, type ActionNode, type WorkflowDefinition, type WorkflowNode } from './definition.js';
+import { prepareDefinition, type DefinitionCache } from './definition-cache.js';
+import { formatDefinitionIssues, type ActionNode, type WorkflowDefinition, type WorkflowNode } from './definition.js';
 import { CancelledError, ErrorCode, FencedOutError, RateLimitedError, TransientError, UserError, WorkflowError, isRetryable, type CancelReason } from './errors.js';
-import { isActivated, topologicalOrder } from './graph.js';
+import { isActivated } from './graph.js';
 import type { ActionRunner, Clock, ExecutionOutcome, ExecutionRecord, ExecutionStore, Logger, NodeProgress } from './ports.js';
 import { backoffDelayMs, resolveRetryPolicy } from './retry.js';
 import { MissingSecretError, redactSecrets, renderTemplates, type TemplateContext } from './templates.js';
@@ -61,6 +62,11 @@ export interface ExecutorDeps {
   onProgress?(record: ExecutionRecord): void | Promise<void>;
   /** Source of jitter in [0, 1); defaults to `Math.random`. */
   random?: () => number;
+  /**
+   * Validated definitions by workflow version, shared across runs (the worker's). Only for records
+   * read from the database, where a workflow id and version always name the same document.
+   */
+  definitions?: DefinitionCache;
 }
 
 /** How a call to the executor ended. */
@@ -81,6 +87,22 @@ type NodeOutcome =
   | { kind: 'failed'; error: string; finished?: boolean }
   | { kind: 'cancelled'; reason: CancelReason; finished?: boolean }
   | { kind: 'suspended'; resumeAt: string };
+
+/** Why an attempt's own timers are stopped once it settled (never seen by an action). */
+const ATTEMPT_SETTLED = new Error('attempt settled');
+
+/** A child logger made only when something is logged through it (most actions log nothing). */
+function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const get = () => (child ??= parent.child(bindings));
+  return {
+    debug: (obj, msg) => get().debug(obj, msg),
+    info: (obj, msg) => get().info(obj, msg),
+    warn: (obj, msg) => get().warn(obj, msg),
+    error: (obj, msg) => get().error(obj, msg),
+    child: (more) => get().child(more),
+  };
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -122,9 +144,13 @@ export class WorkflowExecutor {
     this.record = { ...execution };
     this.cancelRequested = execution.cancelRequestedAt !== null;
     this.secrets = secrets;
-    const log = this.log.child({ executionId: execution.id, workflowId: execution.workflowId, incidentId: execution.incidentId });
+    // Every line below names the run in its fields; the caller's logger carries its own bindings.
+    const log = this.log;
 
-    const parsed = validateWorkflowDefinition(execution.definitionSnapshot);
+    const prepared = this.deps.definitions
+      ? this.deps.definitions.get(execution.workflowId, execution.workflowVersion, execution.definitionSnapshot)
+      : prepareDefinition(execution.definitionSnapshot);
+    const parsed = prepared.result;
     if (!parsed.ok) {
       const error = `invalid workflow definition:\n${formatDefinitionIssues(parsed.errors)}`;
       log.error({ executionId: execution.id, workflowId: execution.workflowId }, 'workflow definition is invalid');
@@ -135,36 +161,35 @@ export class WorkflowExecutor {
     this.deadline = startedAt + WORKFLOW_TIMEOUTS[this.definition.settings.timeout];
 
     this.nodes = new Map(this.definition.nodes.map((n) => [n.id, n] as const));
-    this.order = topologicalOrder(this.definition.nodes, this.definition.edges) ?? [];
+    this.order = prepared.order;
     const resumed = this.record.completedNodes.some((id) => this.nodes.get(id)?.type !== 'trigger');
-    log.info({ executionId: execution.id, workflowId: execution.workflowId, resumed }, 'workflow run started');
+    log.debug({ executionId: execution.id, workflowId: execution.workflowId, resumed }, 'workflow run started');
 
     for (this.position = 0; this.position < this.order.length; this.position++) {
       const id = this.order[this.position]!;
       const node = this.nodes.get(id)!;
       if (!this.isRunnable(id)) continue;
 
-      // Node-level lines are debug: at the default level a run logs its start and its end only.
-      const nodeLog = log.child({ nodeId: id });
-      if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), nodeLog);
-      if (this.cancelRequested) return this.cancel('manual', nodeLog);
-      if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', nodeLog);
+      // Node-level lines are debug: at the default level the worker logs a run's end only.
+      if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), log);
+      if (this.cancelRequested) return this.cancel('manual', log);
+      if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', log);
 
-      nodeLog.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
+      log.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
       await this.progress({ ...this.record, currentNodeId: id });
-      const outcome = await this.runNode(node, nodeLog);
+      const outcome = await this.runNode(node, log);
       switch (outcome.kind) {
         case 'next':
-          nodeLog.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
+          log.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
           if (outcome.finished) return this.finished({ status: 'COMPLETED' }, log);
           break;
         case 'failed':
-          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, error: outcome.error }, 'node failed');
+          log.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, error: outcome.error }, 'node failed');
           return outcome.finished ? this.finished({ status: 'FAILED', error: outcome.error }, log) : this.finish({ status: 'FAILED', error: outcome.error });
         case 'cancelled':
-          return outcome.finished ? this.finished(this.cancelOutcome(outcome.reason), nodeLog) : this.cancel(outcome.reason, nodeLog);
+          return outcome.finished ? this.finished(this.cancelOutcome(outcome.reason), log) : this.cancel(outcome.reason, log);
         case 'suspended':
-          nodeLog.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, resumeAt: outcome.resumeAt }, 'run suspended until delay ends');
+          log.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, resumeAt: outcome.resumeAt }, 'run suspended until delay ends');
           return { kind: 'suspended', status: this.record.status, suspended: { resumeAt: outcome.resumeAt }, record: { ...this.record } };
       }
     }
@@ -354,7 +379,7 @@ export class WorkflowExecutor {
         signal: controller.signal,
         secrets: this.secrets,
         executionChain: this.record.executionChain,
-        logger: log.child({ attempt }),
+        logger: lazyChild(log, { nodeId: node.id, attempt }),
       });
       running.catch(() => undefined);
       const output = await Promise.race([running, aborted]);
@@ -366,7 +391,8 @@ export class WorkflowExecutor {
       if (error instanceof CancelledError) return { ok: false, error, cancelled: error.reason };
       return { ok: false, error };
     } finally {
-      timers.abort();
+      // With a reason: `abort()` without one builds a DOMException (and its stack) per attempt.
+      timers.abort(ATTEMPT_SETTLED);
       external?.removeEventListener('abort', onExternal);
     }
   }
@@ -431,7 +457,7 @@ export class WorkflowExecutor {
     this.record.cancelReason = outcome.cancelReason ?? null;
     this.record.completedAt = iso(this.deps.clock.now());
     const fields = { executionId: this.record.id, workflowId: this.record.workflowId };
-    if (outcome.status === 'COMPLETED') log.info(fields, 'workflow run completed');
+    if (outcome.status === 'COMPLETED') log.debug(fields, 'workflow run completed');
     else if (outcome.status === 'CANCELLED') log.info({ ...fields, reason: outcome.cancelReason }, 'workflow run cancelled');
     await this.progress(this.record);
     return {

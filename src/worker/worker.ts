@@ -16,6 +16,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { CancelledError, FencedOutError, RateLimitedError } from '../engine/errors.js';
 import { executeWorkflow, type ExecuteResult } from '../engine/executor.js';
 import type { ActionRunner, ChatNotifier, Clock, ExecutionRecord, ExecutionStore, Logger, RunView } from '../engine/ports.js';
+import { DefinitionCache } from '../engine/definition-cache.js';
 import { systemClock } from '../engine/system-clock.js';
 import { AgeScanner, type AgeEmit } from './age-scan.js';
 import { cancelChannel, cancelWorkflow, type CancelResult } from './cancel.js';
@@ -88,6 +89,8 @@ export interface WorkerRuntime {
   maxCrashes: number;
   infraRetryDelayMs: number;
   running: Map<string, RunningEntry>;
+  /** Validated run definitions by workflow version (runs come from the database: see DefinitionCache). */
+  definitions: DefinitionCache;
   /** Failure alerts being delivered (awaited on shutdown). */
   pendingAlerts: Set<Promise<void>>;
 }
@@ -333,6 +336,7 @@ async function runClaimed(
       logger: log,
       fence: claimed.fence,
       signal: entry.controller.signal,
+      definitions: rt.definitions,
       onProgress: (snapshot) => publishView(rt, snapshot, ctx),
     });
 
@@ -389,6 +393,7 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     maxCrashes,
     infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
     running: new Map(),
+    definitions: new DefinitionCache(),
     pendingAlerts: new Set(),
   };
   const closers: Array<() => Promise<void> | void> = [];
