@@ -1,8 +1,10 @@
 /**
- * Waiting for runs from outside the worker: BullMQ's queue events (job id = execution id on a
- * first attempt), so the same code works for a worker in this process or in another one.
+ * Waiting for runs: from outside the worker through BullMQ's queue events (job id = execution id
+ * on a first attempt), which works for a worker in another process; or, for a worker in this
+ * process, through its own `completed` event, the way the baselines count their jobs (reading the
+ * queue's event stream costs the process CPU that the baselines do not pay).
  */
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, type Worker } from 'bullmq';
 import { WORKFLOW_QUEUE_NAME } from '../src/worker/queue.js';
 
 export interface CompletionTracker {
@@ -18,11 +20,27 @@ export interface CompletionTracker {
 export async function trackCompletions(redisUrl: string, prefix: string): Promise<CompletionTracker> {
   const events = new QueueEvents(WORKFLOW_QUEUE_NAME, { connection: { url: redisUrl }, prefix });
   await events.waitUntilReady();
+  const tracker = completionCounter(() => events.close());
+  events.on('completed', ({ jobId }) => tracker.completed(jobId));
+  return tracker;
+}
+
+/** Completions of a worker running in this process (its `completed` event). */
+export function trackWorkerCompletions(worker: Worker): CompletionTracker {
+  const tracker = completionCounter(async () => {
+    worker.off('completed', listener);
+  });
+  const listener = (job: { id?: string }) => tracker.completed(job.id ?? '');
+  worker.on('completed', listener);
+  return tracker;
+}
+
+function completionCounter(stop: () => Promise<void>): CompletionTracker & { completed(jobId: string): void } {
   const done = new Set<string>();
   const waiters = new Map<string, () => void>();
   let count = 0;
   let countWaiter: { n: number; resolve: () => void } | null = null;
-  events.on('completed', ({ jobId }) => {
+  const completed = (jobId: string) => {
     count++;
     const w = waiters.get(jobId);
     if (w) {
@@ -34,8 +52,9 @@ export async function trackCompletions(redisUrl: string, prefix: string): Promis
       countWaiter = null;
       r();
     }
-  });
+  };
   return {
+    completed,
     wait(executionId) {
       if (done.delete(executionId)) return Promise.resolve();
       return new Promise((resolve) => waiters.set(executionId, resolve));
@@ -49,7 +68,7 @@ export async function trackCompletions(redisUrl: string, prefix: string): Promis
       count = 0;
       done.clear();
     },
-    stop: () => events.close(),
+    stop,
   };
 }
 

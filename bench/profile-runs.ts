@@ -4,7 +4,7 @@
  * CPU time goes; `bench/cpu-top.ts <file.cpuprofile>` summarises the profile.
  */
 import pg from 'pg';
-import { inParallel, trackCompletions } from './completion.js';
+import { inParallel, trackWorkerCompletions } from './completion.js';
 import { createBenchEnv } from './env.js';
 import { applyWorkflows, createdEvent, seedIncident, seedTeam, webhookLine } from './fixtures.js';
 import { startHttpTarget } from './http-target.js';
@@ -45,7 +45,7 @@ try {
   const incident = await seedIncident(env.prisma, teamId, 'profile');
   await applyWorkflows(env.prisma, [webhookLine('bench-profile', 'profile', target.url, 3)]);
   const product = await startProduct(env, { worker: { concurrency: 10 } });
-  const tracker = await trackCompletions(env.redisUrl, product.prefix);
+  const tracker = trackWorkerCompletions(product.handle.worker!.worker);
   const t0 = performance.now();
   await inParallel(n, 8, async () => void (await product.services.dispatcher.emit(createdEvent(incident))));
   await tracker.waitCount(n);

@@ -37,6 +37,8 @@ export interface ServiceHandle {
   prisma: PrismaClient;
   services: WiredAppServices;
   queue: WorkflowQueue;
+  /** The workflow worker (roles `worker` and `all`). */
+  worker?: WorkflowWorkerHandle;
   /** Graceful stop within SHUTDOWN_TIMEOUT_MS. */
   stop(): Promise<void>;
 }
@@ -165,6 +167,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       prisma,
       services,
       queue,
+      ...(worker ? { worker } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -4,7 +4,7 @@
  * measured right before on the same machine.
  */
 import { baselineDispatch, baselineSequentialUpdates, baselineThroughput, type BaselineEnv } from '../baselines.js';
-import { inParallel, trackCompletions } from '../completion.js';
+import { inParallel, trackWorkerCompletions } from '../completion.js';
 import type { BenchEnv } from '../env.js';
 import { applyWorkflows, conditionChain, createdEvent, seedIncident, seedTeam, webhookLine } from '../fixtures.js';
 import { startHttpTarget } from '../http-target.js';
@@ -48,7 +48,7 @@ export async function executionRows(env: BenchEnv, sizes: ExecutionSizes, log: (
   ]);
   const baseEnv: BaselineEnv = { redisUrl: env.redisUrl, databaseUrl: env.databaseUrl, prefix: env.subPrefix('baseline'), concurrency: sizes.concurrency };
   const product = await startProduct(env, { worker: { concurrency: sizes.concurrency } });
-  const tracker = await trackCompletions(env.redisUrl, product.prefix);
+  const tracker = trackWorkerCompletions(product.handle.worker!.worker);
   const emit = (incident: typeof incidents.throughput) => product.services.dispatcher.emit(createdEvent(incident));
 
   try {
