@@ -26,7 +26,7 @@ export const FULL: BenchSizes = {
   execution: { throughputRuns: 400, dispatchSamples: 1000, chainRuns: 10, chainLength: 40, concurrency: 10 },
   slack: { inFlight: 200, rounds: 3, chatRuns: 2, chatSteps: 20, stepMs: 100 },
   matching: { small: 100, large: 10_000, samples: 100 },
-  memory: { warmup: 100, queued: 2000, batch: 1000, total: 50_000, concurrency: 10, budgetMs: 120_000 },
+  memory: { warmup: 2000, queued: 10_000, batch: 10_000, total: 50_000, concurrency: 10, budgetMs: 360_000 },
 };
 
 /** Quick mode (under two minutes): fewer samples, 1,000 workflows for matching, a short memory row. */
@@ -34,7 +34,7 @@ export const QUICK: BenchSizes = {
   execution: { throughputRuns: 50, dispatchSamples: 40, chainRuns: 3, chainLength: 40, concurrency: 10 },
   slack: { inFlight: 200, rounds: 1, chatRuns: 1, chatSteps: 20, stepMs: 100 },
   matching: { small: 100, large: 1000, samples: 20 },
-  memory: { warmup: 10, queued: 60, batch: 30, total: 120, concurrency: 10, budgetMs: 10_000 },
+  memory: { warmup: 500, queued: 2000, batch: 1000, total: 4000, concurrency: 10, budgetMs: 40_000 },
 };
 
 /** The smallest sizes that still measure every row (used by test/bench). */

@@ -1,7 +1,8 @@
 /**
  * A worker process for the memory row: the product's own composition (`startService`, role
  * `worker`) on the bench database and prefix given in argv, run with --expose-gc. Over IPC it
- * answers `{ type: 'mem' }` with its memory after a full GC, and `{ type: 'stop' }` by stopping.
+ * answers `{ type: 'mem' }` with its memory after a full GC and the highest RSS sampled (every
+ * 250 ms, without forcing a GC) since the previous `mem`, and `{ type: 'stop' }` by stopping.
  */
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
@@ -18,14 +19,23 @@ const logger = createLogger({ LOG_LEVEL: 'info' }, pino.destination({ dest: '/de
 const config = loadConfig(serviceEnv({ databaseUrl, redisUrl, prefix, logger }, { role: 'worker', worker: { concurrency: Number(concurrency ?? 10) } }));
 const service = await startService(config, logger, { worker: { reconcileIntervalMs: 0 } });
 
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 250);
+sampler.unref();
+
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on('message', (msg: { type: string }) => {
   if (msg.type === 'mem') {
+    const peak = Math.max(peakRss, process.memoryUsage.rss());
     gc?.();
     gc?.();
     const m = process.memoryUsage();
-    process.send!({ type: 'mem', rss: m.rss, heapUsed: m.heapUsed });
+    peakRss = m.rss;
+    process.send!({ type: 'mem', rss: m.rss, heapUsed: m.heapUsed, peakRss: peak });
   } else if (msg.type === 'stop') {
+    clearInterval(sampler);
     void (async () => {
       await service.stop();
       process.send!({ type: 'stopped' });
