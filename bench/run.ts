@@ -34,7 +34,7 @@ export const QUICK: BenchSizes = {
   execution: { throughputRuns: 50, dispatchSamples: 40, chainRuns: 3, chainLength: 40, concurrency: 10 },
   slack: { inFlight: 200, rounds: 1, chatRuns: 1, chatSteps: 20, stepMs: 100 },
   matching: { small: 100, large: 1000, samples: 20 },
-  memory: { warmup: 500, queued: 2000, batch: 1000, total: 4000, concurrency: 10, budgetMs: 40_000 },
+  memory: { warmup: 500, queued: 2000, batch: 1000, total: 4000, concurrency: 10, budgetMs: 45_000 },
 };
 
 /** The smallest sizes that still measure every row (used by test/bench). */
