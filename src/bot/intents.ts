@@ -53,13 +53,27 @@ export async function handleIntent(intent: Intent, ctx: IntentContext): Promise<
   }
 }
 
-async function dispatch(intent: Intent, ctx: IntentContext): Promise<Reply> {
-  const { actor, services } = ctx;
+/**
+ * The answer to an intent that needs no I/O (help), or null when it needs the services. Adapters may
+ * send it in the acknowledgement itself; {@link handleIntent} gives the same answer for it.
+ */
+export function immediateReply(intent: Intent): Reply | null {
   switch (intent.kind) {
     case 'workflow.help':
       return { kind: 'help', visibility: 'ephemeral', command: 'workflow', entries: COMMAND_HELP.filter((h) => h.command === 'workflow') };
     case 'incident.help':
       return { kind: 'help', visibility: 'ephemeral', command: 'incident', entries: COMMAND_HELP.filter((h) => h.command === 'incident') };
+    default:
+      return null;
+  }
+}
+
+async function dispatch(intent: Intent, ctx: IntentContext): Promise<Reply> {
+  const { actor, services } = ctx;
+  switch (intent.kind) {
+    case 'workflow.help':
+    case 'incident.help':
+      return immediateReply(intent)!;
 
     case 'workflow.list': {
       if (!isAdmin(actor)) return ephemeral(MESSAGES.notAdmin('list workflows'), 'warning');

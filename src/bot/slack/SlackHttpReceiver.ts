@@ -25,6 +25,8 @@ export interface SlackHttpReceiverOptions {
   unhandledTimeoutMs?: number;
   /** Clock in milliseconds (tests). */
   now?: () => number;
+  /** Called when the last request waiting for its answer got it ({@link SlackHttpReceiver.pendingAcks} back to 0). */
+  onAcksSettled?: () => void;
 }
 
 /** Why a request was refused (logged, never echoed with details to the caller). */
@@ -122,6 +124,8 @@ export class SlackHttpReceiver implements Receiver {
   private readonly tolerance: number;
   private readonly unhandledTimeoutMs: number;
   private readonly now: () => number;
+  private pending = 0;
+  private lastArrival = 0;
 
   constructor(private readonly options: SlackHttpReceiverOptions) {
     this.path = options.path ?? '/slack/events';
@@ -133,6 +137,16 @@ export class SlackHttpReceiver implements Receiver {
     this.router.post(this.path, (req, res) => {
       void this.handle(req, res);
     });
+  }
+
+  /** Requests received whose HTTP answer has not been sent yet. */
+  get pendingAcks(): number {
+    return this.pending;
+  }
+
+  /** `performance.now()` when the last request arrived (0 before the first). */
+  get lastArrivalAt(): number {
+    return this.lastArrival;
   }
 
   init(app: App): void {
@@ -154,6 +168,18 @@ export class SlackHttpReceiver implements Receiver {
 
   private async handle(req: Request, res: Response): Promise<void> {
     const receivedAt = Date.now();
+    // Count the request until its answer is out, whichever way it goes (ack, refusal, hang-up).
+    this.pending++;
+    this.lastArrival = performance.now();
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      this.pending--;
+      if (this.pending === 0) this.options.onAcksSettled?.();
+    };
+    res.once('finish', settle);
+    res.once('close', settle);
     let raw: Buffer;
     try {
       raw = await readBodyCapped(req, this.bodyLimit);

@@ -3,21 +3,23 @@
  * resolves the person, hands the intent to `handleIntent` and renders the reply; everything with
  * an effect goes through the application services.
  *
- * Order per request: (receiver) verify signature -> (middleware) claim the delivery once ->
- * resolve the user, call the service (rows written, job enqueued) -> ack with the reply.
- * Slack wants the ack within three seconds, so the work races a deadline: if it is slow (a database
- * or queue in trouble) the person gets "taking longer" in time and the real answer via response_url.
+ * Order per slash command, as Slack recommends: (receiver) verify signature -> parse -> ack at once
+ * (with the answer when it needs no I/O: a parse error, help; otherwise empty) -> after the ack, on
+ * the bounded post-ack queue (`after-ack.ts`): claim the delivery once, resolve the user, call the
+ * service (rows written, job enqueued) -> the answer goes to the command's response_url. No database
+ * round trip stands between a command and its ack, so the ack costs the same with 200 in flight as
+ * with one, and a slow database delays the answer, never the ack.
  */
 import type { AnyMiddlewareArgs, App, BlockButtonAction, Middleware, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { webApi } from '@slack/bolt';
 import { randomBytes } from 'node:crypto';
 import { AppError, type AppServices, type ChannelRef } from '../../app/services.js';
 import type { Logger } from '../../engine/ports.js';
-import { parseCommand, parseMessage, type RunButtonIntent } from '../commands.js';
-import { withDeadline } from '../deadline.js';
-import { handleIntent } from '../intents.js';
+import { parseCommand, parseMessage, type Intent, type RunButtonIntent } from '../commands.js';
+import { handleIntent, immediateReply } from '../intents.js';
 import { MESSAGES, describeError } from '../messages.js';
 import { ephemeral, type Reply } from '../reply.js';
+import { AfterAckQueue } from './after-ack.js';
 import { ACTION_RUN_CANCEL, ACTION_RUN_RETRY, renderReply, renderRun } from './blocks.js';
 import { deliveryKey, type DeliveryLedger } from './dedupe.js';
 
@@ -45,8 +47,8 @@ export interface HandlerDeps {
   services: AppServices;
   ledger: DeliveryLedger;
   logger: Logger;
-  /** Time from arrival after which the ack goes out with a "taking longer" note (default 2500 ms). */
-  ackDeadlineMs?: number;
+  /** Where slash commands' work runs after their ack (default: a queue of 8 at once). */
+  afterAck?: AfterAckQueue;
   /** How long claiming a delivery may take before it counts as the database being down (default 2000 ms). */
   claimTimeoutMs?: number;
 }
@@ -63,53 +65,116 @@ const UUIDISH = /^[A-Za-z0-9_-]{1,200}$/;
 /** Register every listener on `app`. */
 export function registerHandlers(app: App, deps: HandlerDeps): RegisteredHandlers {
   const logger = deps.logger.child({ component: 'slack' });
-  const deadlineMs = deps.ackDeadlineMs ?? 2500;
+  const afterAck =
+    deps.afterAck ??
+    new AfterAckQueue({ onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'slack: post-ack work failed') });
 
   app.use(dedupeMiddleware(deps.ledger, logger, deps.claimTimeoutMs ?? 2000));
 
   for (const name of SLASH_COMMANDS) {
     app.command(name, async ({ command, ack, respond, client, context }: SlackCommandMiddlewareArgs & { client: webApi.WebClient; context: Record<string, unknown> }) => {
-      const channel: ChannelRef = { platform: 'slack', channelId: command.channel_id };
       const parsed = parseCommand(command.command, command.text ?? '');
+      // Answers that need no I/O (a parse error, help) go in the ack itself.
       if (!parsed.ok) {
         await ack(renderReply(ephemeral(parsed.message, 'warning')));
         return;
       }
-      let created: (ChannelRef & { name: string }) | null = null;
-      const createIncidentChannel = async (title: string) => {
-        created = await createSlackChannel(client, title, command.user_id, logger);
-        return created;
-      };
-      const work = (async (): Promise<Reply> => {
-        const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: command.user_id, name: command.user_name });
-        const reply = await handleIntent(parsed.intent, { actor, channel, services: deps.services, logger, createIncidentChannel });
-        const fresh = created as (ChannelRef & { name: string }) | null;
-        if (fresh && reply.kind === 'incident_card') {
-          // The new channel opens with the incident card too.
-          const card = renderReply(reply);
-          await client.chat.postMessage({ channel: fresh.channelId, text: card.text, blocks: card.blocks }).catch((error: unknown) =>
-            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: incident card not posted in the new channel'),
+      const immediate = immediateReply(parsed.intent);
+      if (immediate) {
+        await ack(renderReply(immediate));
+        // The first command of a person creates their user, help included (as before the ack moved).
+        afterAck.push(async () => {
+          await deps.services.users.resolve({ platform: 'slack', platformUserId: command.user_id, name: command.user_name }).catch((error: unknown) =>
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: user not resolved after help'),
           );
-        }
-        return reply;
-      })().catch((error: unknown) => {
-        const { reply, ref } = describeError(error);
-        logger.error({ err: error instanceof Error ? error.message : String(error), ref }, 'slack command failed');
-        return reply;
-      });
-      const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
-      const result = await withDeadline(
-        work,
-        Math.max(0, deadlineMs - (Date.now() - receivedAt)),
-        () => ephemeral(MESSAGES.slow, 'info'),
-        async (late) => {
-          await respond({ ...renderReply(late), replace_original: false });
-        },
-        (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: late reply not delivered'),
-      );
-      await ack(renderReply(result.value));
+        });
+        return;
+      }
+      // Everything else needs the database: acknowledge now, with an empty body (Slack shows nothing),
+      // and deliver the answer through response_url once the work is done.
+      await ack();
+      const claim = claimOf(context);
+      afterAck.push(() => answerCommand({ command, intent: parsed.intent, claim, respond, client, retryNum: context.retryNum }));
     });
   }
+
+  /** The post-ack half of a slash command: claim the delivery, do the work, deliver the reply. Never throws. */
+  const answerCommand = async (input: {
+    command: SlackCommandMiddlewareArgs['command'];
+    intent: Intent;
+    claim: () => Promise<boolean>;
+    respond: SlackCommandMiddlewareArgs['respond'] | undefined;
+    client: webApi.WebClient;
+    retryNum: unknown;
+  }): Promise<void> => {
+    const { command, intent, client } = input;
+    let fresh: boolean;
+    try {
+      fresh = await input.claim();
+    } catch (error) {
+      // The ledger is unreachable or slow: nothing ran; say so.
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: delivery ledger unavailable');
+      await deliver(ephemeral(MESSAGES.unavailable, 'error'), command, input.respond, client);
+      return;
+    }
+    if (!fresh) {
+      logger.info({ key: deliveryKey(command as unknown as Record<string, unknown>), retryNum: input.retryNum }, 'slack: duplicate delivery ignored');
+      return;
+    }
+    const reply = await runCommand(intent, command, { platform: 'slack', channelId: command.channel_id }, client);
+    await deliver(reply, command, input.respond, client);
+  };
+
+  /** Resolve the person and carry out the intent; failures come back as error replies. */
+  const runCommand = async (intent: Intent, command: SlackCommandMiddlewareArgs['command'], channel: ChannelRef, client: webApi.WebClient): Promise<Reply> => {
+    let created: (ChannelRef & { name: string }) | null = null;
+    const createIncidentChannel = async (title: string) => {
+      created = await createSlackChannel(client, title, command.user_id, logger);
+      return created;
+    };
+    try {
+      const actor = await deps.services.users.resolve({ platform: 'slack', platformUserId: command.user_id, name: command.user_name });
+      const reply = await handleIntent(intent, { actor, channel, services: deps.services, logger, createIncidentChannel });
+      const fresh = created as (ChannelRef & { name: string }) | null;
+      if (fresh && reply.kind === 'incident_card') {
+        // The new channel opens with the incident card too.
+        const card = renderReply(reply);
+        await client.chat.postMessage({ channel: fresh.channelId, text: card.text, blocks: card.blocks }).catch((error: unknown) =>
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'slack: incident card not posted in the new channel'),
+        );
+      }
+      return reply;
+    } catch (error) {
+      const { reply, ref } = describeError(error);
+      logger.error({ err: error instanceof Error ? error.message : String(error), ref }, 'slack command failed');
+      return reply;
+    }
+  };
+
+  /**
+   * Send a command's answer to its response_url (Slack always sends one). If that fails, or there is
+   * none, an ephemeral answer is posted with the bot token instead, so the person is not left with
+   * silence; a channel answer is not (a failed response_url post may still have been shown).
+   */
+  const deliver = async (reply: Reply, command: SlackCommandMiddlewareArgs['command'], respond: SlackCommandMiddlewareArgs['respond'] | undefined, client: webApi.WebClient) => {
+    const message = renderReply(reply);
+    const err = (error: unknown) => (error instanceof Error ? error.message : String(error));
+    if (respond) {
+      try {
+        await respond({ ...message, replace_original: false });
+        return;
+      } catch (error) {
+        logger.warn({ err: err(error) }, 'slack: response_url answer not delivered');
+      }
+    }
+    try {
+      if (reply.visibility === 'channel') {
+        if (!respond) await client.chat.postMessage({ channel: command.channel_id, text: message.text, blocks: message.blocks });
+      } else await client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: message.text, blocks: message.blocks });
+    } catch (error) {
+      logger.warn({ err: err(error) }, 'slack: command reply not delivered');
+    }
+  };
 
   const onRunButton = (kind: RunButtonIntent['kind']) =>
     async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & { client: webApi.WebClient }) => {
@@ -214,24 +279,45 @@ async function refreshIfStale(services: AppServices, client: webApi.WebClient, c
   await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
 }
 
+/** Context key under which {@link dedupeMiddleware} hands a slash command's claim to its listener. */
+const CLAIM_KEY = 'claimDelivery';
+
+/** The claim the middleware left for a slash command (claims nothing if it is missing: never double-runs by omission). */
+function claimOf(context: Record<string, unknown>): () => Promise<boolean> {
+  const claim = context[CLAIM_KEY];
+  if (typeof claim !== 'function') throw new Error('slack: the dedupe middleware did not run before the command listener');
+  return claim as () => Promise<boolean>;
+}
+
 /**
  * Run each delivery at most once. Duplicates (Slack retries, replays) are acknowledged and dropped.
- * If the ledger cannot be reached the request is acknowledged with the "unavailable" text, so the
- * person hears about it within Slack's three seconds and nothing runs.
+ *
+ * Every delivery is acknowledged before its claim (an `INSERT` in `ProcessedEvent`), so no ack waits
+ * on the database. Slash commands are not claimed here: the middleware leaves the claim in the
+ * context and the listener takes it after its ack, on the post-ack queue, because the ack of a
+ * command may carry an answer (help, a parse error) that only the listener knows. Clicks are
+ * acknowledged here (their ack has no body) and claimed before their listener runs; Events API
+ * deliveries were already acknowledged by Bolt. If the ledger cannot be reached nothing runs and the
+ * person hears so: a command through response_url (in its listener), a click ephemerally.
  */
 export function dedupeMiddleware(ledger: DeliveryLedger, logger: Logger, timeoutMs: number): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
-    // Socket Mode has no receiver timestamp: count from here.
-    if (typeof args.context.receivedAt !== 'number') args.context.receivedAt = Date.now();
     const body = args.body as unknown as Record<string, unknown>;
     const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
     const key = deliveryKey(body);
+    const claim = () => withTimeout(ledger.claim(key, 'slack'), timeoutMs);
+    if (typeof body.command === 'string') {
+      args.context[CLAIM_KEY] = claim;
+      await args.next();
+      return;
+    }
+    // A second ack() (the click listener's own) is ignored by both receivers.
+    if (ack) await ack();
     let fresh: boolean;
     try {
-      fresh = await withTimeout(ledger.claim(key, 'slack'), timeoutMs);
+      fresh = await claim();
     } catch (error) {
       logger.warn({ key, err: error instanceof Error ? error.message : String(error) }, 'slack: delivery ledger unavailable');
-      if (ack) await ack(typeof body.command === 'string' ? renderReply(ephemeral(MESSAGES.unavailable, 'error')) : undefined);
       // A click has no response body to carry the message: say it ephemerally (Slack only, no database needed).
       const channel = (body.channel as { id?: string } | undefined)?.id;
       const user = (body.user as { id?: string } | undefined)?.id;
@@ -243,7 +329,6 @@ export function dedupeMiddleware(ledger: DeliveryLedger, logger: Logger, timeout
     }
     if (!fresh) {
       logger.info({ key, retryNum: (args as { context?: { retryNum?: number } }).context?.retryNum }, 'slack: duplicate delivery ignored');
-      if (ack) await ack();
       return;
     }
     await args.next();

@@ -10,6 +10,7 @@ import type { ChatNotifier, Logger } from '../../engine/ports.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { toSlackLogger } from './bolt-logger.js';
 import { PrismaDeliveryLedger, type DeliveryLedger } from './dedupe.js';
+import { AfterAckQueue } from './after-ack.js';
 import { registerHandlers, type RegisteredHandlers } from './handlers.js';
 import { SlackHttpReceiver } from './SlackHttpReceiver.js';
 import { SlackNotifier } from './SlackNotifier.js';
@@ -30,8 +31,11 @@ export interface SlackBotDeps {
   /** Overrides for tests (a ledger that fails, a shorter ack deadline...). */
   options?: {
     ledger?: DeliveryLedger;
-    ackDeadlineMs?: number;
     claimTimeoutMs?: number;
+    /** Slash commands whose post-ack work (claim, services, response_url) runs at once (default 8). */
+    afterAckConcurrency?: number;
+    /** Post-ack work starts once no request has arrived for this long and none waits for its ack (default 50 ms). */
+    afterAckQuietMs?: number;
     bodyLimitBytes?: number;
     editIntervalMs?: number;
     now?: () => number;
@@ -44,7 +48,7 @@ export interface SlackBot {
   notifier: ChatNotifier & { flush(): Promise<void> };
   /** Connects Socket Mode when enabled; nothing to do over HTTP. */
   start(): Promise<void>;
-  /** Disconnects Socket Mode and delivers pending run-message edits. */
+  /** Disconnects Socket Mode, finishes commands already acknowledged (their answers) and delivers pending run-message edits. */
   stop(): Promise<void>;
   /** What is registered (checked against manifest.slack.yml). */
   handlers: RegisteredHandlers;
@@ -71,12 +75,26 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   if (!token) throw new Error('createSlackBot: SLACK_BOT_TOKEN is not set');
   const slackLogger = toSlackLogger(logger.child({ component: 'bolt' }));
   // Bolt's own client (ephemeral replies, respond) gets the same base URL; posts from listeners are not retried either.
-  const clientOptions = { slackApiUrl: config.SLACK_API_URL, rejectRateLimitedCalls: false, retryConfig: { retries: 0 }, timeout: 10_000 };
+  // Bolt's respond() (response_url) uses this fetch and has no timeout of its own: bound it, so an
+  // unresponsive response_url cannot hold a post-ack slot forever.
+  const clientOptions = { slackApiUrl: config.SLACK_API_URL, rejectRateLimitedCalls: false, retryConfig: { retries: 0 }, timeout: 10_000, fetch: fetchWithTimeout(10_000) };
   // A fixed token: no auth.test round trip at start (Bolt would make one to learn the bot id).
   const authorize = async () => ({ botToken: token });
 
   let app: App;
   let router: Router;
+  let httpReceiver: SlackHttpReceiver | null = null;
+  // Post-ack work waits while requests wait for their ack or a burst is still arriving (after-ack.ts).
+  const quietMs = deps.options?.afterAckQuietMs ?? 50;
+  const afterAck = new AfterAckQueue({
+    concurrency: deps.options?.afterAckConcurrency ?? 8,
+    holdFor: () => {
+      if (!httpReceiver) return 0;
+      if (httpReceiver.pendingAcks > 0) return quietMs;
+      return Math.max(0, quietMs - (performance.now() - httpReceiver.lastArrivalAt));
+    },
+    onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'slack: post-ack work failed'),
+  });
   if (config.SLACK_SOCKET_MODE) {
     if (!config.SLACK_APP_TOKEN) throw new Error('createSlackBot: SLACK_APP_TOKEN is required for Socket Mode');
     // Built here rather than by `App({ socketMode })` so apps.connections.open also goes to SLACK_API_URL.
@@ -85,7 +103,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       logger: slackLogger,
       installerOptions: { clientOptions: { slackApiUrl: config.SLACK_API_URL } },
     });
-    app = new App({ receiver, authorize, logger: slackLogger, clientOptions });
+    app = new App({ receiver, authorize, logger: slackLogger, clientOptions, convoStore: false });
     router = express.Router();
   } else {
     if (!config.SLACK_SIGNING_SECRET) throw new Error('createSlackBot: SLACK_SIGNING_SECRET is required over HTTP');
@@ -94,8 +112,12 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       logger,
       ...(deps.options?.bodyLimitBytes !== undefined ? { bodyLimitBytes: deps.options.bodyLimitBytes } : {}),
       ...(deps.options?.now ? { now: deps.options.now } : {}),
+      onAcksSettled: () => afterAck.release(),
     });
-    app = new App({ receiver, authorize, logger: slackLogger, clientOptions });
+    httpReceiver = receiver;
+    // convoStore: false (both modes): the conversation-state middleware is unused here and costs every
+    // request a rejected promise with a stack trace before its ack.
+    app = new App({ receiver, authorize, logger: slackLogger, clientOptions, convoStore: false });
     router = receiver.router;
   }
 
@@ -104,7 +126,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     services: deps.services,
     ledger: deps.options?.ledger ?? prismaLedger,
     logger,
-    ...(deps.options?.ackDeadlineMs !== undefined ? { ackDeadlineMs: deps.options.ackDeadlineMs } : {}),
+    afterAck,
     ...(deps.options?.claimTimeoutMs !== undefined ? { claimTimeoutMs: deps.options.claimTimeoutMs } : {}),
   });
   app.error(async (error) => {
@@ -139,7 +161,13 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = null;
       if (config.SLACK_SOCKET_MODE) await app.stop();
+      await afterAck.drain();
       await notifier.flush();
     },
   };
+}
+
+/** `fetch` that gives up after `ms` unless the caller brought its own signal (the WebClient does). */
+function fetchWithTimeout(ms: number): typeof fetch {
+  return (input, init) => fetch(input, init?.signal ? init : { ...init, signal: AbortSignal.timeout(ms) });
 }

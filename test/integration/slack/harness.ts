@@ -118,8 +118,9 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
 }
 
 /**
- * The reply to a slash command as the person ends up seeing it: the ack body, or, when the ack said
- * "taking longer" (or was empty because the three seconds ran out), what arrived at response_url.
+ * The reply to a slash command as the person ends up seeing it: the ack body when it carries one
+ * (help, parse errors), otherwise (an empty ack: the command needed the database) what arrived at
+ * the command's response_url.
  */
 export async function finalReply(h: Pick<SlackHarness, 'slack'>, request: SlackRequest, res: { json: unknown }): Promise<Record<string, unknown>> {
   const ack = (res.json ?? {}) as Record<string, unknown>;

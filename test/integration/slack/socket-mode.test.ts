@@ -1,7 +1,8 @@
 /**
  * Socket Mode for local development: the bot opens its connection through apps.connections.open at
  * SLACK_API_URL with the app-level token, receives envelopes over the WebSocket, runs them through
- * the same listeners (with the same once-only ledger) and acknowledges with the reply payload.
+ * the same listeners (with the same once-only ledger), acknowledges at once and answers slash
+ * commands through their response_url.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,7 @@ describe('Slack Socket Mode', () => {
   let socket: FakeSlackSocket;
   let queue: WorkflowQueue;
   let bot: SlackBot;
+  const logger = new MemoryLogger();
   const prefix = uniquePrefix('slacksock');
 
   const commandPayload = (text: string, triggerId = randomUUID()) => ({
@@ -46,7 +48,6 @@ describe('Slack Socket Mode', () => {
     slack = await startFakeSlack();
     socket = await new FakeSlackSocket().start();
     slack.socketUrl = socket.url;
-    const logger = new MemoryLogger();
     queue = createWorkflowQueue({ connection: REDIS_URL, prefix });
     const services = createAppServices({ prisma: db.prisma, scheduler: new WorkflowJobScheduler(queue, db.prisma, logger), logger, repository: new PrismaWorkflowRepository(db.prisma) });
     const team = await db.prisma.team.create({ data: { name: 'sre' } });
@@ -74,18 +75,20 @@ describe('Slack Socket Mode', () => {
     expect(socket.connections).toBe(1);
   });
 
-  it('handles a slash command envelope and acks with the reply; a redelivery runs nothing twice', async () => {
+  it('acks a slash command envelope at once, answers through response_url; a redelivery runs nothing twice', async () => {
     const payload = commandPayload('declare Socket incident P2');
     const ack = await socket.push('slash_commands', payload);
-    let reply = ack.payload ?? {};
-    if (textOf(reply as never).includes('taking longer')) {
-      reply = (await waitFor('the late reply', () => slack.responses.at(-1))).body;
-    }
+    // Acknowledged before any database work: the answer follows at the command's response_url.
+    expect(ack.payload ?? {}).toEqual({});
+    const id = payload.response_url.slice(payload.response_url.lastIndexOf('/') + 1);
+    const reply = (await waitFor('the response_url answer', () => slack.responses.find((r) => r.id === id))).body;
     expect(reply.response_type).toBe('in_channel');
     expect(textOf(reply as never)).toContain('Ana declared incident #');
     const again = await socket.push('slash_commands', payload);
     expect(again.payload ?? {}).toEqual({});
+    await waitFor('the redelivery dropped', () => logger.entries.some((e) => e.msg === 'slack: duplicate delivery ignored'));
     expect(await db.prisma.incident.count({ where: { title: 'Socket incident' } })).toBe(1);
+    expect(slack.responses.filter((r) => r.id === id)).toHaveLength(1);
   });
 
   it('handles an events_api envelope (app mention) once, even when retried', async () => {
