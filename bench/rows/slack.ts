@@ -1,8 +1,13 @@
 /**
  * Rows 5 and 6: `/workflow run` acknowledgement under 200 commands in flight against the product's
- * Slack receiver (signed requests; the run is recorded and enqueued before the ack), versus a Bolt
- * app that only acknowledges; and the Slack Web API calls a 20-step run makes against a local
- * Slack that enforces the per-channel limits, versus one edit per step.
+ * Slack receiver (signed requests, sent from a child process playing Slack), versus a Bolt app that
+ * only acknowledges, measured through the same client; and the Slack Web API calls a 20-step run
+ * makes against a local Slack that enforces the per-channel limits, versus one edit per step.
+ *
+ * The product acknowledges a command at once and does the work after the ack, answering through
+ * the command's `response_url`. So row 5 also proves the work was done: every command's
+ * response_url (a server in the load child) must receive "Starting `bench-manual`", every run must
+ * be recorded and queued, and the note gives the p50/p99 of the time until that answer arrived.
  */
 import { randomBytes } from 'node:crypto';
 import { trackCompletions } from '../completion.js';
@@ -11,8 +16,8 @@ import { applyWorkflows, createdEvent, seedIncident, seedTeam, webhookLine } fro
 import { startHttpTarget } from '../http-target.js';
 import { startProduct } from '../product.js';
 import { startLimitedSlackApi } from '../slack-api.js';
-import { measureAcks, startAckOnlyBolt } from '../slack-load.js';
-import { quantile, type BenchRow } from '../stats.js';
+import { p50p99, startAckOnlyBolt, startLoadClient, type RoundResult } from '../slack-load.js';
+import type { BenchRow } from '../stats.js';
 
 const SECRET = 'bench-signing-secret-0123456789abcdef';
 const USER = 'UBENCH0001';
@@ -30,7 +35,7 @@ export interface SlackSizes {
   stepMs: number;
 }
 
-function commandFields(i: number, workflow: string): Record<string, string> {
+function commandFields(i: number, workflow: string, responseUrl: string): Record<string, string> {
   return {
     token: 'deprecated-verification-token',
     team_id: 'T0BENCH',
@@ -43,7 +48,7 @@ function commandFields(i: number, workflow: string): Record<string, string> {
     text: `run ${workflow}`,
     api_app_id: 'A0BENCH',
     is_enterprise_install: 'false',
-    response_url: `http://127.0.0.1:9/response/${i}`,
+    response_url: responseUrl,
     trigger_id: `${Date.now()}.${i}.${randomBytes(8).toString('hex')}`,
   };
 }
@@ -63,53 +68,77 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
   ]);
   const slack = await startLimitedSlackApi();
 
-  // Row 5: web role only (no worker), so the acks measure the request path and nothing else.
+  // Row 5: web role only (no worker): the acks, then the post-ack work (claim, run recorded and
+  // enqueued, response_url answer), and nothing else.
   {
     const prefix = env.subPrefix('ack');
     const product = await startProduct(env, { prefix, slack: { apiUrl: slack.apiUrl, token: slack.token, signingSecret: SECRET } });
     const bolt = await startAckOnlyBolt(SECRET);
+    // BENCH_SLACK_LOAD=inprocess runs Slack's side in this process instead (to see what it costs).
+    const load = await startLoadClient({ inProcess: process.env.BENCH_SLACK_LOAD === 'inprocess' });
     try {
-      const started = /Starting `bench-manual`/;
       let n = 0;
-      // Warm-up round each.
-      await measureAcks(bolt.url, SECRET, (i) => commandFields(n + i, 'bench-manual'), sizes.inFlight, 1);
-      const warm = await measureAcks(product.slackEventsUrl!, SECRET, (i) => commandFields(n + i, 'bench-manual'), sizes.inFlight, 1, started);
-      n += sizes.inFlight * 2;
+      const commands = () => Array.from({ length: sizes.inFlight }, () => {
+        const i = n++;
+        return commandFields(i, 'bench-manual', load.responseUrl(`c${i}`));
+      });
+      const baselineRound = () => load.round({ url: bolt.url, secret: SECRET, commands: commands() });
+      // Each product round waits for every answer, so no post-ack work spills into the next round.
+      const productRound = () =>
+        load.round({ url: product.slackEventsUrl!, secret: SECRET, commands: commands(), expectResponse: 'Starting `bench-manual`', responseTimeoutMs: 60_000 });
+      // Warm-up round each (not counted in the latencies; its runs are checked like the others).
+      await baselineRound();
+      const checked: RoundResult[] = [await productRound()];
       const base: number[] = [];
       const prod: number[] = [];
-      let errors = warm.errors;
-      let firstError: string | undefined = warm.firstError;
+      const answered: number[] = [];
+      let baseErrors = 0;
       for (let r = 0; r < sizes.rounds; r++) {
         log(`row 5: round ${r + 1}/${sizes.rounds}, ${sizes.inFlight} commands in flight each`);
-        const b = await measureAcks(bolt.url, SECRET, (i) => commandFields(n + i, 'bench-manual'), sizes.inFlight, 1);
-        n += sizes.inFlight;
-        const p = await measureAcks(product.slackEventsUrl!, SECRET, (i) => commandFields(n + i, 'bench-manual'), sizes.inFlight, 1, started);
-        n += sizes.inFlight;
-        base.push(...b.latencies);
-        prod.push(...p.latencies);
-        errors += p.errors + b.errors;
-        firstError ??= p.firstError ?? b.firstError;
+        const b = await baselineRound();
+        const p = await productRound();
+        base.push(...b.acks);
+        prod.push(...p.acks);
+        answered.push(...p.responses);
+        baseErrors += b.ackErrors;
+        checked.push(p);
       }
-      const commands = sizes.inFlight * (sizes.rounds + 1);
-      // A command answered "taking longer" finishes its work after the ack: give those a moment.
+      const commandCount = sizes.inFlight * (sizes.rounds + 1);
+      const ackErrors = checked.reduce((a, p) => a + p.ackErrors, 0) + baseErrors;
+      const missing = checked.reduce((a, p) => a + p.missingResponses, 0);
+      const wrong = checked.reduce((a, p) => a + p.wrongResponses, 0);
+      const firstProblem = checked.map((p) => p.firstAckError ?? (p.firstWrongResponse ? `answer: ${p.firstWrongResponse}` : undefined)).find(Boolean);
+      // "Starting ..." goes out after the run's transaction committed and its job was added, so by now
+      // both counts are final (the loop only tolerates a slow count); a run without its job is an error.
       let recorded = 0;
       let queued = 0;
-      for (let waited = 0; waited < 15_000; waited += 250) {
+      for (let waited = 0; waited < 5_000; waited += 250) {
         recorded = await env.prisma.workflowExecution.count({ where: { incidentId: ackIncident.id } });
         const counts = await product.queue.queue.getJobCounts('waiting', 'prioritized', 'delayed');
         queued = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
-        if (recorded === commands && queued === commands) break;
+        if (recorded === commandCount && queued === commandCount) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      if (recorded !== commands || queued !== commands) errors += commands - Math.min(recorded, queued);
+      const notRun = commandCount - Math.min(recorded, queued);
+      const errors = ackErrors + missing + wrong + Math.max(0, notRun);
       // These runs were only for the acks: remove them, or the next worker's reconciler would
       // enqueue and run them (they have no job on its prefix) while row 6 is being measured.
       await env.prisma.workflowExecution.deleteMany({ where: { incidentId: ackIncident.id } });
-      const p50 = quantile(prod, 0.5);
-      const p99 = quantile(prod, 0.99);
-      const b50 = quantile(base, 0.5);
-      const b99 = quantile(base, 0.99);
-      const note = `${commands} /workflow run commands, ${commands} runs recorded and ${queued} jobs queued; ${errors} answers were not "Starting ..." or not recorded${firstError ? ` (first: ${firstError})` : ''}`;
+      const { p50, p99 } = p50p99(prod);
+      const { p50: b50, p99: b99 } = p50p99(base);
+      const answer = p50p99(answered);
+      const problems = [
+        ackErrors ? `${ackErrors} acks not 200` : '',
+        missing ? `${missing} commands got no response_url answer` : '',
+        wrong ? `${wrong} answers were not "Starting \`bench-manual\`"` : '',
+        recorded !== commandCount ? `${commandCount - recorded} runs not recorded` : '',
+        queued !== commandCount ? `${commandCount - queued} runs not queued` : '',
+      ].filter(Boolean);
+      const note =
+        `${commandCount} /workflow run commands (${sizes.inFlight} at once, one warm-up round each side), sent from a child process playing Slack; ` +
+        `acked at once, answered through response_url: "Starting \`bench-manual\`" arrived for ${commandCount - missing - wrong}, ` +
+        `${recorded} runs recorded, ${queued} jobs queued; time until that answer p50 ${answer.p50.toFixed(0)} ms, p99 ${answer.p99.toFixed(0)} ms` +
+        (problems.length ? `; ERRORS: ${problems.join(', ')}${firstProblem ? ` (first: ${firstProblem})` : ''}` : '; 0 errors');
       rows.push(
         { metric: `5 /workflow run ack p50 (${sizes.inFlight} in flight)`, value: p50, baseline: b50, unit: 'ms', ratio: p50 / b50, target: 'info', met: errors === 0 },
         {
@@ -124,6 +153,7 @@ export async function slackRows(env: BenchEnv, sizes: SlackSizes, log: (msg: str
         },
       );
     } finally {
+      await load.close();
       await bolt.close();
       await product.close();
     }
