@@ -14,6 +14,7 @@ import {
   type CancelReason,
 } from '../engine/errors.js';
 import { findBlockedCause, toBlockedDestinationError } from './ssrf/EgressGuard.js';
+import type { TimeoutFlag } from './deadline.js';
 
 const MAX_DETAIL = 300;
 
@@ -89,7 +90,7 @@ export function errorForTransport(
   service: string,
   error: unknown,
   where: string,
-  signals: { ctx: AbortSignal; timeout?: AbortSignal; timeoutMs?: number },
+  signals: { ctx: AbortSignal; timeout?: TimeoutFlag; timeoutMs?: number },
 ): WorkflowError {
   const aborted = abortedError(signals.ctx);
   if (aborted) return aborted;

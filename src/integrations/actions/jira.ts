@@ -16,6 +16,7 @@ import { errorForStatus, errorForTransport } from '../http-errors.js';
 import type { IntentStore } from '../IntentStore.js';
 import type { EgressGuard } from '../ssrf/EgressGuard.js';
 import { textToAdf } from './adf.js';
+import { requestDeadline, type TimeoutFlag } from '../deadline.js';
 
 /** Input of `jira.create_issue`: the engine's schema (src/engine/action-inputs.ts). */
 export const jiraCreateIssueInputSchema = JiraCreateIssueInputSchema;
@@ -54,7 +55,7 @@ function jiraDetail(data: unknown): string {
   return parts.join('; ');
 }
 
-function toWorkflowError(error: unknown, where: string, ctx: ActionContext, timeout: AbortSignal, timeoutMs: number, now: number): WorkflowError {
+function toWorkflowError(error: unknown, where: string, ctx: ActionContext, timeout: TimeoutFlag, timeoutMs: number, now: number): WorkflowError {
   if (error instanceof HttpException && typeof error.status === 'number' && error.status >= 300) {
     const response = error.response as { data?: unknown } | undefined;
     const cause = error.cause as { response?: { headers?: Record<string, unknown> } } | undefined;
@@ -92,64 +93,68 @@ export function createJiraCreateIssueAction(options: JiraActionOptions): ActionH
       const base = options.guard.assertUrl(options.baseUrl);
       const host = base.toString().replace(/\/$/, '');
 
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, timeout]);
-      const client = new Version3Client({
-        host,
-        authentication: { basic: { email: email!, apiToken: apiToken! } },
-        baseRequestConfig: {
-          httpAgent: options.guard.httpAgent,
-          httpsAgent: options.guard.httpsAgent,
-          proxy: false,
-          maxRedirects: 0,
-          maxContentLength: 1024 * 1024,
-          signal,
-        },
-      });
-      const label = jiraIdempotencyLabel(ctx.idempotencyKey);
-      const output = (issue: { id: string; key: string }) => ({ key: issue.key, id: issue.id, url: `${host}/browse/${issue.key}` });
-
-      const { record, created } = await recordIntent('write', () => options.intents.begin(ctx.idempotencyKey, KIND));
-      if (record.state === 'done' && record.result) {
-        ctx.logger.debug({ key: record.result.key }, 'jira issue already created for this step');
-        return record.result;
-      }
-      if (!created) {
-        // An earlier attempt may have created the issue without us hearing back.
-        let found: { id?: string; key?: string } | undefined;
-        try {
-          const result = await client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({ jql: `labels = "${label}"`, fields: ['summary'], maxResults: 1 });
-          found = result.issues?.[0];
-        } catch (error) {
-          throw toWorkflowError(error, SEARCH, ctx, timeout, timeoutMs, now());
-        }
-        if (found?.id && found.key) {
-          const out = output({ id: found.id, key: found.key });
-          await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
-          ctx.logger.info({ key: found.key, label }, 'found jira issue created by an earlier attempt');
-          return out;
-        }
-      }
-
-      const fields: Record<string, unknown> = {
-        project: { key: input.project },
-        issuetype: { name: input.issueType },
-        summary: input.summary,
-        labels: [...new Set([...(input.labels ?? []).map((l) => l.trim().replace(/\s+/g, '-')), label])],
-      };
-      if (input.description) fields.description = textToAdf(input.description);
-      if (input.priority) fields.priority = { name: input.priority };
-      ctx.logger.debug({ project: input.project, issueType: input.issueType, label, attempt: ctx.attempt }, 'creating jira issue');
-      let createdIssue: { id: string; key: string };
+      const deadline = requestDeadline(ctx.signal, timeoutMs);
+      const { signal, timeout } = deadline;
       try {
-        createdIssue = await client.issues.createIssue({ fields: fields as never });
-      } catch (error) {
-        throw toWorkflowError(error, CREATE, ctx, timeout, timeoutMs, now());
+        const client = new Version3Client({
+          host,
+          authentication: { basic: { email: email!, apiToken: apiToken! } },
+          baseRequestConfig: {
+            httpAgent: options.guard.httpAgent,
+            httpsAgent: options.guard.httpsAgent,
+            proxy: false,
+            maxRedirects: 0,
+            maxContentLength: 1024 * 1024,
+            signal,
+          },
+        });
+        const label = jiraIdempotencyLabel(ctx.idempotencyKey);
+        const output = (issue: { id: string; key: string }) => ({ key: issue.key, id: issue.id, url: `${host}/browse/${issue.key}` });
+
+        const { record, created } = await recordIntent('write', () => options.intents.begin(ctx.idempotencyKey, KIND));
+        if (record.state === 'done' && record.result) {
+          ctx.logger.debug({ key: record.result.key }, 'jira issue already created for this step');
+          return record.result;
+        }
+        if (!created) {
+          // An earlier attempt may have created the issue without us hearing back.
+          let found: { id?: string; key?: string } | undefined;
+          try {
+            const result = await client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({ jql: `labels = "${label}"`, fields: ['summary'], maxResults: 1 });
+            found = result.issues?.[0];
+          } catch (error) {
+            throw toWorkflowError(error, SEARCH, ctx, timeout, timeoutMs, now());
+          }
+          if (found?.id && found.key) {
+            const out = output({ id: found.id, key: found.key });
+            await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
+            ctx.logger.info({ key: found.key, label }, 'found jira issue created by an earlier attempt');
+            return out;
+          }
+        }
+
+        const fields: Record<string, unknown> = {
+          project: { key: input.project },
+          issuetype: { name: input.issueType },
+          summary: input.summary,
+          labels: [...new Set([...(input.labels ?? []).map((l) => l.trim().replace(/\s+/g, '-')), label])],
+        };
+        if (input.description) fields.description = textToAdf(input.description);
+        if (input.priority) fields.priority = { name: input.priority };
+        ctx.logger.debug({ project: input.project, issueType: input.issueType, label, attempt: ctx.attempt }, 'creating jira issue');
+        let createdIssue: { id: string; key: string };
+        try {
+          createdIssue = await client.issues.createIssue({ fields: fields as never });
+        } catch (error) {
+          throw toWorkflowError(error, CREATE, ctx, timeout, timeoutMs, now());
+        }
+        const out = output(createdIssue);
+        await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
+        ctx.logger.info({ key: createdIssue.key }, 'created jira issue');
+        return out;
+      } finally {
+        deadline.dispose();
       }
-      const out = output(createdIssue);
-      await recordIntent('complete', () => options.intents.complete(ctx.idempotencyKey, out));
-      ctx.logger.info({ key: createdIssue.key }, 'created jira issue');
-      return out;
     },
   });
 }

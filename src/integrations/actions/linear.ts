@@ -14,6 +14,7 @@ import { defineAction, type ActionHandler } from '../ActionRegistry.js';
 import { abortedError, errorForTransport, parseRetryAfter, shorten } from '../http-errors.js';
 import { findBlockedCause, toBlockedDestinationError, type EgressGuard } from '../ssrf/EgressGuard.js';
 import { uuidV5 } from '../uuid.js';
+import { requestDeadline, type TimeoutFlag } from '../deadline.js';
 
 /** Input of `linear.create_issue`: the engine's schema (src/engine/action-inputs.ts). */
 export const linearCreateIssueInputSchema = LinearCreateIssueInputSchema;
@@ -31,7 +32,7 @@ export interface LinearActionOptions {
 const WHERE_CREATE = 'issueCreate';
 const WHERE_FETCH = 'issue';
 
-function toWorkflowError(error: unknown, where: string, ctx: ActionContext, timeout: AbortSignal, timeoutMs: number, now: number): WorkflowError {
+function toWorkflowError(error: unknown, where: string, ctx: ActionContext, timeout: TimeoutFlag, timeoutMs: number, now: number): WorkflowError {
   const aborted = abortedError(ctx.signal);
   if (aborted) return aborted;
   if (timeout.aborted) return new TransientError(`Linear did not answer within ${timeoutMs} ms (${where})`);
@@ -73,46 +74,50 @@ export function createLinearCreateIssueAction(options: LinearActionOptions): Act
         });
       });
 
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, timeout]);
-      // Extra options are spread into every fetch() call by the SDK's GraphQL client.
-      const client = new LinearClient({ apiKey, apiUrl: options.apiUrl, signal, redirect: 'manual' } as ConstructorParameters<typeof LinearClient>[0]);
-      const id = uuidV5(ctx.idempotencyKey);
-
-      const fetchIssue = async () => {
-        const issue = await client.issue(id);
-        return { identifier: issue.identifier, id: issue.id, url: issue.url };
-      };
-
-      ctx.logger.debug({ teamId: input.teamId, id, attempt: ctx.attempt }, 'creating linear issue');
+      const deadline = requestDeadline(ctx.signal, timeoutMs);
+      const { signal, timeout } = deadline;
       try {
-        const payload = await client.createIssue({
-          id,
-          teamId: input.teamId,
-          title: input.title,
-          ...(input.description !== undefined ? { description: input.description } : {}),
-          ...(input.priority !== undefined ? { priority: input.priority } : {}),
-          ...(input.labelIds && input.labelIds.length > 0 ? { labelIds: input.labelIds } : {}),
-        });
-        if (!payload.success) throw new UserError(`Linear did not create the issue (${WHERE_CREATE})`);
-      } catch (error) {
-        const mapped = error instanceof UserError ? error : toWorkflowError(error, WHERE_CREATE, ctx, timeout, timeoutMs, now());
-        if (mapped.retryable || !(error instanceof LinearError)) throw mapped;
-        // Rejected: most likely because an earlier attempt already created this id.
+        // Extra options are spread into every fetch() call by the SDK's GraphQL client.
+        const client = new LinearClient({ apiKey, apiUrl: options.apiUrl, signal, redirect: 'manual' } as ConstructorParameters<typeof LinearClient>[0]);
+        const id = uuidV5(ctx.idempotencyKey);
+
+        const fetchIssue = async () => {
+          const issue = await client.issue(id);
+          return { identifier: issue.identifier, id: issue.id, url: issue.url };
+        };
+
+        ctx.logger.debug({ teamId: input.teamId, id, attempt: ctx.attempt }, 'creating linear issue');
         try {
-          const existing = await fetchIssue();
-          ctx.logger.info({ identifier: existing.identifier }, 'linear issue already created by an earlier attempt');
-          return existing;
-        } catch {
-          throw mapped;
+          const payload = await client.createIssue({
+            id,
+            teamId: input.teamId,
+            title: input.title,
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            ...(input.priority !== undefined ? { priority: input.priority } : {}),
+            ...(input.labelIds && input.labelIds.length > 0 ? { labelIds: input.labelIds } : {}),
+          });
+          if (!payload.success) throw new UserError(`Linear did not create the issue (${WHERE_CREATE})`);
+        } catch (error) {
+          const mapped = error instanceof UserError ? error : toWorkflowError(error, WHERE_CREATE, ctx, timeout, timeoutMs, now());
+          if (mapped.retryable || !(error instanceof LinearError)) throw mapped;
+          // Rejected: most likely because an earlier attempt already created this id.
+          try {
+            const existing = await fetchIssue();
+            ctx.logger.info({ identifier: existing.identifier }, 'linear issue already created by an earlier attempt');
+            return existing;
+          } catch {
+            throw mapped;
+          }
         }
-      }
-      try {
-        const out = await fetchIssue();
-        ctx.logger.info({ identifier: out.identifier }, 'created linear issue');
-        return out;
-      } catch (error) {
-        throw toWorkflowError(error, WHERE_FETCH, ctx, timeout, timeoutMs, now());
+        try {
+          const out = await fetchIssue();
+          ctx.logger.info({ identifier: out.identifier }, 'created linear issue');
+          return out;
+        } catch (error) {
+          throw toWorkflowError(error, WHERE_FETCH, ctx, timeout, timeoutMs, now());
+        }
+      } finally {
+        deadline.dispose();
       }
     },
   });

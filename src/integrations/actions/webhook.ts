@@ -13,6 +13,7 @@ import { errorForStatus, errorForTransport } from '../http-errors.js';
 import { checkAddress, parseIpLiteral } from '../ssrf/address-policy.js';
 import { findBlockedCause, type EgressGuard } from '../ssrf/EgressGuard.js';
 import { signWebhook } from './signing.js';
+import { requestDeadline } from '../deadline.js';
 
 /** Input of the `webhook` action: the engine's schema (src/engine/action-inputs.ts). */
 export const webhookInputSchema = WebhookInputSchema;
@@ -107,71 +108,75 @@ export function createWebhookAction(options: WebhookActionOptions): ActionHandle
       }
 
       const timeoutMs = defaultTimeoutMs;
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, timeout]);
-      ctx.logger.debug({ method: input.method, url: `${url.origin}${url.pathname}`, attempt: ctx.attempt, signed: Boolean(input.signingSecret) }, 'webhook request');
-
-      let response: AxiosResponse<Readable>;
+      const deadline = requestDeadline(ctx.signal, timeoutMs);
+      const { signal, timeout } = deadline;
       try {
-        response = await axios.request<Readable>({
-          url: url.toString(),
-          method: input.method,
-          headers,
-          data: hasBody ? body : undefined,
-          // Send the exact bytes that were signed.
-          transformRequest: [(data: unknown) => data],
-          responseType: 'stream',
-          maxRedirects: 0,
-          maxContentLength: maxBytes,
-          maxBodyLength: 10 * 1024 * 1024,
-          validateStatus: () => true,
-          httpAgent: options.guard.httpAgent,
-          httpsAgent: options.guard.httpsAgent,
-          proxy: false,
-          signal,
-        });
-      } catch (error) {
-        throw errorForTransport('webhook target', error, where, { ctx: ctx.signal, timeout, timeoutMs });
-      }
+        ctx.logger.debug({ method: input.method, url: `${url.origin}${url.pathname}`, attempt: ctx.attempt, signed: Boolean(input.signingSecret) }, 'webhook request');
 
-      const read = await readLimited(response.data, maxBytes);
-      if (read.incomplete) {
-        const aborted = errorForTransport('webhook target', new Error('aborted'), where, { ctx: ctx.signal, timeout, timeoutMs });
-        // A cancel wins; a body cut by the total timeout still counts when the status said success.
-        if (ctx.signal.aborted || response.status < 200 || response.status >= 300) throw aborted;
-      }
-      const status = response.status;
-      ctx.logger.debug({ status, bytes: Buffer.byteLength(read.text), truncated: read.truncated || read.incomplete }, 'webhook response');
-
-      if (status >= 300 && status < 400) {
-        const location = String(response.headers.location ?? '');
-        let target: URL | null = null;
+        let response: AxiosResponse<Readable>;
         try {
-          target = location ? new URL(location, url) : null;
-        } catch {
-          target = null;
+          response = await axios.request<Readable>({
+            url: url.toString(),
+            method: input.method,
+            headers,
+            data: hasBody ? body : undefined,
+            // Send the exact bytes that were signed.
+            transformRequest: [(data: unknown) => data],
+            responseType: 'stream',
+            maxRedirects: 0,
+            maxContentLength: maxBytes,
+            maxBodyLength: 10 * 1024 * 1024,
+            validateStatus: () => true,
+            httpAgent: options.guard.httpAgent,
+            httpsAgent: options.guard.httpsAgent,
+            proxy: false,
+            signal,
+          });
+        } catch (error) {
+          throw errorForTransport('webhook target', error, where, { ctx: ctx.signal, timeout, timeoutMs });
         }
-        const verdict = target ? await redirectVerdict(options.guard, target) : null;
-        if (verdict && !verdict.ok) {
-          throw new BlockedDestinationError(`blocked destination: ${where} redirected to ${target!.origin}${target!.pathname} (${verdict.reason}); redirects are not followed`);
+
+        const read = await readLimited(response.data, maxBytes);
+        if (read.incomplete) {
+          const aborted = errorForTransport('webhook target', new Error('aborted'), where, { ctx: ctx.signal, timeout, timeoutMs });
+          // A cancel wins; a body cut by the total timeout still counts when the status said success.
+          if (ctx.signal.aborted || response.status < 200 || response.status >= 300) throw aborted;
         }
-        throw new UserError(`webhook target answered ${status} redirect to ${target ? `${target.origin}${target.pathname}` : '(no Location)'}; redirects are not followed, point the workflow at the final URL (${where})`);
+        const status = response.status;
+        ctx.logger.debug({ status, bytes: Buffer.byteLength(read.text), truncated: read.truncated || read.incomplete }, 'webhook response');
+
+        if (status >= 300 && status < 400) {
+          const location = String(response.headers.location ?? '');
+          let target: URL | null = null;
+          try {
+            target = location ? new URL(location, url) : null;
+          } catch {
+            target = null;
+          }
+          const verdict = target ? await redirectVerdict(options.guard, target) : null;
+          if (verdict && !verdict.ok) {
+            throw new BlockedDestinationError(`blocked destination: ${where} redirected to ${target!.origin}${target!.pathname} (${verdict.reason}); redirects are not followed`);
+          }
+          throw new UserError(`webhook target answered ${status} redirect to ${target ? `${target.origin}${target.pathname}` : '(no Location)'}; redirects are not followed, point the workflow at the final URL (${where})`);
+        }
+        if (status < 200 || status >= 300) {
+          throw errorForStatus('webhook target', status, read.text, where, response.headers['retry-after'], now());
+        }
+        const kept: Record<string, string> = {};
+        for (const name of KEPT_RESPONSE_HEADERS) {
+          const value = response.headers[name] as unknown;
+          if (typeof value === 'string') kept[name] = value;
+        }
+        const truncated = read.truncated || read.incomplete || read.text.length > storedChars;
+        return {
+          status,
+          headers: kept,
+          body: read.text.length > storedChars ? read.text.slice(0, storedChars) : read.text,
+          bodyTruncated: truncated,
+        };
+      } finally {
+        deadline.dispose();
       }
-      if (status < 200 || status >= 300) {
-        throw errorForStatus('webhook target', status, read.text, where, response.headers['retry-after'], now());
-      }
-      const kept: Record<string, string> = {};
-      for (const name of KEPT_RESPONSE_HEADERS) {
-        const value = response.headers[name] as unknown;
-        if (typeof value === 'string') kept[name] = value;
-      }
-      const truncated = read.truncated || read.incomplete || read.text.length > storedChars;
-      return {
-        status,
-        headers: kept,
-        body: read.text.length > storedChars ? read.text.slice(0, storedChars) : read.text,
-        bodyTruncated: truncated,
-      };
     },
   });
 }
