@@ -349,17 +349,12 @@ export class WorkflowExecutor {
     const limitMs = actionTimeoutMs(remaining);
     const onExternal = () => controller.abort(external?.reason ?? new CancelledError('manual'));
     external?.addEventListener('abort', onExternal, { once: true });
-    clock.sleep(limitMs, timers.signal).then(
+    // One timer for both bounds: whichever is nearer fires first, and then the attempt is over.
+    const bound: 'action' | 'workflow' = limitMs < remaining ? 'action' : 'workflow';
+    clock.sleep(Math.min(limitMs, remaining), timers.signal).then(
       () => {
-        fired ??= 'action';
-        controller.abort(new TransientError(`action timed out after ${limitMs}ms`));
-      },
-      () => undefined,
-    );
-    clock.sleep(remaining, timers.signal).then(
-      () => {
-        fired = 'workflow';
-        controller.abort(new CancelledError('timeout'));
+        fired = bound;
+        controller.abort(bound === 'action' ? new TransientError(`action timed out after ${limitMs}ms`) : new CancelledError('timeout'));
       },
       () => undefined,
     );
