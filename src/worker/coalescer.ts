@@ -18,6 +18,12 @@ export interface CoalescerOptions {
   /** Minimum time between two publishes of the same run (default 1000 ms). */
   intervalMs?: number;
   /**
+   * How long a run's first, non-final update waits before it is published (default 0). A run
+   * that finishes within it is published once, already final: one chat message instead of a
+   * post and an edit a few milliseconds apart.
+   */
+  firstDelayMs?: number;
+  /**
    * Most runs tracked at once (default 1000). Beyond it, the pending non-final update of the
    * oldest run is dropped (a later or final update replaces it anyway); final updates are never dropped.
    */
@@ -49,6 +55,7 @@ interface Entry {
 export class ProgressCoalescer {
   private readonly entries = new Map<string, Entry>();
   private readonly intervalMs: number;
+  private readonly firstDelayMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
   private readonly inFlight = new Set<Promise<void>>();
@@ -63,6 +70,7 @@ export class ProgressCoalescer {
     private readonly options: CoalescerOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
+    this.firstDelayMs = options.firstDelayMs ?? 0;
     this.maxEntries = options.maxEntries ?? 1000;
     this.now = options.now ?? Date.now;
   }
@@ -118,10 +126,18 @@ export class ProgressCoalescer {
   }
 
   private schedule(id: string, entry: Entry): void {
-    if (entry.timer || entry.inFlight) return;
-    const wait = Math.max(0, entry.lastSentAt + this.intervalMs - this.now());
+    if (entry.inFlight) return;
     const final = entry.pending !== null && entry.pending.final;
-    if (wait === 0 || (final && entry.lastSentAt === 0)) {
+    if (final && entry.lastSentAt === 0) {
+      // Nothing shown yet: the final state goes out now, replacing a first update still waiting.
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = null;
+      this.send(id, entry);
+      return;
+    }
+    if (entry.timer) return;
+    const wait = entry.lastSentAt === 0 ? this.firstDelayMs : Math.max(0, entry.lastSentAt + this.intervalMs - this.now());
+    if (wait === 0) {
       this.send(id, entry);
       return;
     }

@@ -61,6 +61,11 @@ export interface WorkflowWorkerDeps {
   reconcileGraceMs?: number;
   /** Minimum time between two live-message updates of one run (default 1 s). */
   progressIntervalMs?: number;
+  /**
+   * How long a run runs before its live message first appears (default 250 ms); a run that ends
+   * sooner gets one message showing its final state.
+   */
+  firstProgressDelayMs?: number;
   /** When set, the age-trigger scan runs in this process and hands events to `emit`. */
   ageScan?: { emit: AgeEmit; everyMs?: number };
   /** Delay before a job whose database read failed is tried again (default 2 s). */
@@ -389,7 +394,7 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     logger,
     clock: deps.clock ?? systemClock,
     control,
-    coalescer: new ProgressCoalescer(deps.notifier, { intervalMs: deps.progressIntervalMs ?? 1000, logger }),
+    coalescer: new ProgressCoalescer(deps.notifier, { intervalMs: deps.progressIntervalMs ?? 1000, firstDelayMs: deps.firstProgressDelayMs ?? 250, logger }),
     maxCrashes,
     infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
     running: new Map(),

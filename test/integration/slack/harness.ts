@@ -91,6 +91,8 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       lockDurationMs: 5000,
       reconcileIntervalMs: 0,
       progressIntervalMs: 100,
+      // These tests follow a card from its first post through its updates: show runs at once.
+      firstProgressDelayMs: 0,
     });
     await worker.worker.waitUntilReady();
   }

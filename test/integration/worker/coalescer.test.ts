@@ -76,6 +76,34 @@ describe('ProgressCoalescer', () => {
     expect(coalescer.size).toBe(0);
   });
 
+  it('with a first delay, a run that ends within it is published once, already final', async () => {
+    const notifier = new SlowNotifier(0);
+    const coalescer = new ProgressCoalescer(notifier, { intervalMs: 1000, firstDelayMs: 60_000 });
+    coalescer.publish(view('run-short', 1));
+    coalescer.publish(view('run-short', 2));
+    expect(notifier.published).toHaveLength(0);
+    coalescer.publish(view('run-short', 3, 'COMPLETED'));
+    await coalescer.flush();
+    expect(notifier.published.map((v) => [v.revision, v.status])).toEqual([[3, 'COMPLETED']]);
+    expect(coalescer.size).toBe(0);
+  });
+
+  it('with a first delay, a longer run is shown once the delay passed, then its final state', async () => {
+    const notifier = new SlowNotifier(0);
+    const coalescer = new ProgressCoalescer(notifier, { intervalMs: 0, firstDelayMs: 30 });
+    coalescer.publish(view('run-long', 1));
+    expect(notifier.published).toHaveLength(0);
+    // Waits for the event, not for a time: the first update goes out on its own once the delay passed.
+    for (let i = 0; i < 200 && notifier.published.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(notifier.published.map((v) => v.revision)).toEqual([1]);
+    coalescer.publish(view('run-long', 2, 'FAILED'));
+    await coalescer.flush();
+    expect(notifier.published.map((v) => [v.revision, v.status])).toEqual([
+      [1, 'RUNNING'],
+      [2, 'FAILED'],
+    ]);
+  });
+
   it('drops updates older than what was sent, late updates after the final one, but not a newer attempt', async () => {
     const notifier = new SlowNotifier(0);
     const coalescer = new ProgressCoalescer(notifier, { intervalMs: 0 });

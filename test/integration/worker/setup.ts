@@ -48,6 +48,8 @@ export async function startTestWorker(db: TestDatabase, prefix: string, override
     stalledIntervalMs: 500,
     reconcileIntervalMs: 0,
     progressIntervalMs: 100,
+    // These tests follow a card from its first post through its updates: show runs at once.
+    firstProgressDelayMs: 0,
     ...overrides,
   });
   await handle.worker.waitUntilReady();
