@@ -1,7 +1,8 @@
 /** Wires the application services over Prisma, the engine's matcher and the worker's queue. */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger, WorkflowRepository } from '../engine/ports.js';
-import { findMatchingWorkflows } from '../engine/triggers.js';
+import { VersionCache } from '../engine/definition-cache.js';
+import { findMatchingWorkflows, type ParsedDocument } from '../engine/triggers.js';
 import { PrismaWorkflowRepository } from '../store/PrismaWorkflowRepository.js';
 import { TriggerDispatcher } from './dispatcher.js';
 import type { JobScheduler, WorkflowMatcher } from './ports.js';
@@ -37,10 +38,13 @@ export interface WiredAppServices extends AppServices {
 export function createAppServices(deps: AppServicesDeps): WiredAppServices {
   const logger = deps.logger;
   const repository = deps.repository ?? new PrismaWorkflowRepository(deps.prisma);
+  // Parsed candidate documents by workflow version, for every event this process dispatches.
+  const documents = new VersionCache<ParsedDocument | null>(2000);
   const match: WorkflowMatcher =
     deps.match ??
     ((event, db) =>
       findMatchingWorkflows(event, {
+        documents,
         // Inside a transaction, read through it (the repository only issues `workflow.findMany`).
         repository: db && db !== deps.prisma ? new PrismaWorkflowRepository(db as PrismaClient) : repository,
         logger,

@@ -1,12 +1,41 @@
 /**
- * Validated run definitions, by workflow id and version. A run pins the document of its workflow
- * version, and a stored version never changes (`WorkflowVersion` is unique per workflow and
- * version), so every run of one version validates the same document: the worker keeps the answer
- * instead of validating it again for each run (a 40-node document costs about as much CPU to
- * validate as the rest of the run). Only for records that come from the database, where that holds.
+ * Work done once per workflow version instead of once per run or event. A run pins the document
+ * of its workflow version, and a stored version never changes (`WorkflowVersion` is unique per
+ * workflow and version; an edit makes a new version), so every run of one version validates the
+ * same document and every event parses the same candidate documents: the worker and the
+ * dispatcher keep the answers (a 40-node document costs about as much CPU to validate as the rest
+ * of the run). Only for workflows read from the database, where that holds.
  */
 import { validateWorkflowDefinition, type DefinitionResult } from './definition.js';
 import { topologicalOrder } from './graph.js';
+
+/** A bounded map from workflow id and version to something derived from that version's document. */
+export class VersionCache<T> {
+  private readonly entries = new Map<string, T>();
+
+  /** @param capacity most versions kept (the least recently used go first). */
+  constructor(private readonly capacity = 500) {}
+
+  /** The value for this workflow version, computed on a miss. */
+  get(workflowId: string, version: number, compute: () => T): T {
+    const key = `${workflowId}@${version}`;
+    if (this.entries.has(key)) {
+      const hit = this.entries.get(key) as T;
+      // Map keeps insertion order: re-inserting marks the entry as recently used.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const value = compute();
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
 
 /** A definition as the executor walks it: the validation result and, when valid, the walk order. */
 export interface PreparedDefinition {
@@ -14,30 +43,22 @@ export interface PreparedDefinition {
   order: string[];
 }
 
+/** Validated run definitions by workflow version (the worker's). */
 export class DefinitionCache {
-  private readonly entries = new Map<string, PreparedDefinition>();
+  private readonly cache: VersionCache<PreparedDefinition>;
 
   /** @param capacity most versions kept (the least recently used go first). */
-  constructor(private readonly capacity = 500) {}
+  constructor(capacity = 500) {
+    this.cache = new VersionCache(capacity);
+  }
 
   /** The prepared definition of this workflow version, validating `snapshot` on a miss. */
   get(workflowId: string, version: number, snapshot: unknown): PreparedDefinition {
-    const key = `${workflowId}@${version}`;
-    const hit = this.entries.get(key);
-    if (hit) {
-      // Map keeps insertion order: re-inserting marks the entry as recently used.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
-    const prepared = prepareDefinition(snapshot);
-    this.entries.set(key, prepared);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    return prepared;
+    return this.cache.get(workflowId, version, () => prepareDefinition(snapshot));
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.cache.size;
   }
 }
 

@@ -18,6 +18,7 @@ import { matchConditions } from './conditions.js';
 import { WorkflowDocumentSchema, type WorkflowDefinition } from './definition.js';
 import type { Logger, StoredWorkflow, WorkflowRepository } from './ports.js';
 import type { TriggerEvent } from './types.js';
+import type { VersionCache } from './definition-cache.js';
 
 export type { TriggerEvent } from './types.js';
 
@@ -72,7 +73,15 @@ export interface FindMatchingOptions {
   logger: Logger;
   /** Clock for `age` triggers; defaults to the event's `occurredAt`. */
   now?: number;
+  /**
+   * Parsed candidate documents by workflow version, shared across events (the dispatcher's).
+   * Only for workflows read from the database, where an id and version always name one document.
+   */
+  documents?: VersionCache<ParsedDocument | null>;
 }
+
+/** A candidate's document as matching reads it (null when the stored document is invalid). */
+export type ParsedDocument = ReturnType<typeof WorkflowDocumentSchema.parse>;
 
 /**
  * Every enabled workflow of the incident's team or global scope whose trigger and conditions match
@@ -85,12 +94,16 @@ export async function findMatchingWorkflows(event: TriggerEvent, options: FindMa
   const candidates = await repository.findCandidates({ teamId: event.incident.teamId, triggerType: event.type });
   const matches: StoredWorkflow[] = [];
   for (const stored of candidates) {
-    const parsed = WorkflowDocumentSchema.safeParse(stored.definition);
-    if (!parsed.success) {
+    const parse = () => {
+      const parsed = WorkflowDocumentSchema.safeParse(stored.definition);
+      return parsed.success ? parsed.data : null;
+    };
+    const document = options.documents ? options.documents.get(stored.id, stored.version, parse) : parse();
+    if (!document) {
       logger.warn({ workflowId: stored.id, workflowName: stored.name }, 'stored workflow definition is invalid; skipped');
       continue;
     }
-    const matchable: MatchableWorkflow = { ...parsed.data, name: stored.name, enabled: stored.enabled, teamId: stored.teamId };
+    const matchable: MatchableWorkflow = { ...document, name: stored.name, enabled: stored.enabled, teamId: stored.teamId };
     if (!evaluateTrigger(matchable, event, options.now === undefined ? {} : { now: options.now })) continue;
     const rejection = chainRejection(chain, stored.id);
     if (rejection) {
@@ -99,6 +112,7 @@ export async function findMatchingWorkflows(event: TriggerEvent, options: FindMa
     }
     matches.push(stored);
   }
-  logger.info({ incidentId: event.incident.id, eventType: event.type, candidates: candidates.length, matched: matches.map((w) => w.name) }, 'matched workflows');
+  // Debug: each run the event starts is logged by the dispatcher ('run recorded').
+  logger.debug({ incidentId: event.incident.id, eventType: event.type, candidates: candidates.length, matched: matches.map((w) => w.name) }, 'matched workflows');
   return matches;
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { assertWorkflowDefinition, type WorkflowDocumentInput } from '../../../src/engine/definition.js';
 import type { StoredWorkflow } from '../../../src/engine/ports.js';
-import { MAX_WORKFLOW_DEPTH, chainRejection, evaluateTrigger, findMatchingWorkflows, nextExecutionChain } from '../../../src/engine/triggers.js';
+import { MAX_WORKFLOW_DEPTH, chainRejection, evaluateTrigger, findMatchingWorkflows, nextExecutionChain, type ParsedDocument } from '../../../src/engine/triggers.js';
 import type { TriggerEvent } from '../../../src/engine/types.js';
 import { MemoryLogger } from '../../helpers/memory-logger.js';
 import { MemoryWorkflowRepository } from '../../helpers/memory-store.js';
 import { TEAM_ID, event, incident, linearWorkflow } from './fixtures.js';
+import { VersionCache } from '../../../src/engine/definition-cache.js';
 
 function def(extra: Partial<WorkflowDocumentInput>) {
   return assertWorkflowDefinition({ ...linearWorkflow(), ...extra });
@@ -109,6 +110,25 @@ describe('findMatchingWorkflows', () => {
     const logger = new MemoryLogger();
     return { repository, logger, find: (ev: TriggerEvent, now?: number) => findMatchingWorkflows(ev, { repository, logger, ...(now === undefined ? {} : { now }) }) };
   }
+
+  it('with a documents cache, parses each workflow version once across events', async () => {
+    const wf = stored({ name: 'cached', conditions: [{ field: 'priority', value: 'P1' }] }, { version: 3 });
+    const repository = new MemoryWorkflowRepository([wf]);
+    const logger = new MemoryLogger();
+    const documents = new VersionCache<ParsedDocument | null>();
+    const find = () => findMatchingWorkflows(event(), { repository, logger, documents });
+    expect((await find()).map((w) => w.name)).toEqual(['cached']);
+    expect(documents.size).toBe(1);
+    // Same version: the parsed document is reused (a stored version never changes), so even a
+    // document that no longer parses is not read again.
+    wf.definition = { not: 'a workflow' };
+    expect((await find()).map((w) => w.name)).toEqual(['cached']);
+    // A new version is parsed on its own.
+    wf.version = 4;
+    expect(await find()).toEqual([]);
+    expect(logger.entries.some((e) => e.msg === 'stored workflow definition is invalid; skipped')).toBe(true);
+    expect(documents.size).toBe(2);
+  });
 
   it('returns every matching workflow of the team or global scope with one query', async () => {
     const global = stored({ name: 'global-p1', conditions: [{ field: 'priority', value: 'P1' }] });
