@@ -6,7 +6,7 @@
  * dispatcher keep the answers (a 40-node document costs about as much CPU to validate as the rest
  * of the run). Only for workflows read from the database, where that holds.
  */
-import { validateWorkflowDefinition, type DefinitionResult } from './definition.js';
+import { validateWorkflowDefinition, type DefinitionResult, type WorkflowNode } from './definition.js';
 import { topologicalOrder } from './graph.js';
 
 /** A bounded map from workflow id and version to something derived from that version's document. */
@@ -37,10 +37,11 @@ export class VersionCache<T> {
   }
 }
 
-/** A definition as the executor walks it: the validation result and, when valid, the walk order. */
+/** A definition as the executor walks it: the validation result and, when valid, the walk order and nodes by id. */
 export interface PreparedDefinition {
   result: DefinitionResult;
   order: string[];
+  nodes: ReadonlyMap<string, WorkflowNode>;
 }
 
 /** Validated run definitions by workflow version (the worker's). */
@@ -66,5 +67,6 @@ export class DefinitionCache {
 export function prepareDefinition(snapshot: unknown): PreparedDefinition {
   const result = validateWorkflowDefinition(snapshot);
   const order = result.ok ? (topologicalOrder(result.definition.nodes, result.definition.edges) ?? []) : [];
-  return { result, order };
+  const nodes = new Map(result.ok ? result.definition.nodes.map((n) => [n.id, n] as const) : []);
+  return { result, order, nodes };
 }

@@ -91,16 +91,21 @@ type NodeOutcome =
 /** Why an attempt's own timers are stopped once it settled (never seen by an action). */
 const ATTEMPT_SETTLED = new Error('attempt settled');
 
-/** A child logger made only when something is logged through it (most actions log nothing). */
+/**
+ * A child logger made only when a line is actually written through it (most actions log nothing,
+ * or only debug lines that the default level drops).
+ */
 function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
   let child: Logger | undefined;
   const get = () => (child ??= parent.child(bindings));
+  const writes = (level: 'debug' | 'info' | 'warn' | 'error') => parent.isLevelEnabled?.(level) ?? true;
   return {
-    debug: (obj, msg) => get().debug(obj, msg),
-    info: (obj, msg) => get().info(obj, msg),
+    debug: (obj, msg) => (writes('debug') ? get().debug(obj, msg) : undefined),
+    info: (obj, msg) => (writes('info') ? get().info(obj, msg) : undefined),
     warn: (obj, msg) => get().warn(obj, msg),
     error: (obj, msg) => get().error(obj, msg),
     child: (more) => get().child(more),
+    isLevelEnabled: (level) => writes(level),
   };
 }
 
@@ -130,7 +135,7 @@ export class WorkflowExecutor {
   private cancelRequested = false;
   /** The walk's order and the node's index in it (for "is anything left to run after this node"). */
   private order: string[] = [];
-  private nodes = new Map<string, WorkflowNode>();
+  private nodes: ReadonlyMap<string, WorkflowNode> = new Map();
   private position = 0;
 
   constructor(private readonly deps: ExecutorDeps) {
@@ -160,7 +165,7 @@ export class WorkflowExecutor {
     const startedAt = execution.startedAt ? Date.parse(execution.startedAt) : this.deps.clock.now();
     this.deadline = startedAt + WORKFLOW_TIMEOUTS[this.definition.settings.timeout];
 
-    this.nodes = new Map(this.definition.nodes.map((n) => [n.id, n] as const));
+    this.nodes = prepared.nodes;
     this.order = prepared.order;
     const resumed = this.record.completedNodes.some((id) => this.nodes.get(id)?.type !== 'trigger');
     log.debug({ executionId: execution.id, workflowId: execution.workflowId, resumed }, 'workflow run started');

@@ -26,6 +26,8 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether lines of this level are written (pino has it); callers use it to skip work for unwritten lines. */
+  isLevelEnabled?(level: 'debug' | 'info' | 'warn' | 'error'): boolean;
 }
 
 /** Everything an action needs besides its rendered input. */

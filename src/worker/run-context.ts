@@ -84,6 +84,14 @@ export async function loadRunContext(prisma: PrismaClient, executionId: string):
  * return it with its context. Null means "not that simple": the caller reads the run and decides
  * (finished, cancelled, crashed, delayed, stale job) as before. Same fence rule as
  * `ExecutionStore.claim`: the claim bumps the fence.
+ *
+ * The claim's commit does not wait for the WAL flush (`synchronous_commit` off for this statement's
+ * transaction only): it sits between the run's INSERT and its first action, where a flush wait
+ * is pure latency. Losing it is harmless: WAL is flushed in order, so the run's first node write
+ * (a normal, durable commit) makes the claim durable too; only a PostgreSQL crash before that
+ * write can lose it, and then the run is PENDING with its old fence, exactly as if this worker had
+ * died before claiming: the stale worker's next write is refused by the fence and the reconciler
+ * enqueues the run again (an action already sent is sent again with the same idempotency key).
  */
 export async function claimNewRun(prisma: PrismaClient, executionId: string, jobAttempt: number | null): Promise<RunWithContext | null> {
   if (!isUuid(executionId)) return null;
@@ -97,6 +105,8 @@ export async function claimNewRun(prisma: PrismaClient, executionId: string, job
               "updatedAt" = CURRENT_TIMESTAMP
         WHERE "id" = $1::uuid AND "status" = 'PENDING' AND "startedAt" IS NULL AND "resumeAt" IS NULL
           AND "cancelRequestedAt" IS NULL AND ($2::integer IS NULL OR "attempt" <= $2::integer)
+          -- A scalar subquery runs once, before the update; an unreferenced CTE would not run at all.
+          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
     RETURNING *)
      SELECT ${executionColumns('e')}, ${CONTEXT_COLUMNS}
        FROM c e

@@ -16,7 +16,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { CancelledError, FencedOutError, RateLimitedError } from '../engine/errors.js';
 import { executeWorkflow, type ExecuteResult } from '../engine/executor.js';
 import type { ActionRunner, ChatNotifier, Clock, ExecutionRecord, ExecutionStore, Logger, RunView } from '../engine/ports.js';
-import { DefinitionCache } from '../engine/definition-cache.js';
+import { DefinitionCache, VersionCache } from '../engine/definition-cache.js';
 import { systemClock } from '../engine/system-clock.js';
 import { AgeScanner, type AgeEmit } from './age-scan.js';
 import { cancelChannel, cancelWorkflow, type CancelResult } from './cancel.js';
@@ -96,6 +96,8 @@ export interface WorkerRuntime {
   running: Map<string, RunningEntry>;
   /** Validated run definitions by workflow version (runs come from the database: see DefinitionCache). */
   definitions: DefinitionCache;
+  /** Secret names each workflow version references. */
+  secretNames: VersionCache<string[]>;
   /** Failure alerts being delivered (awaited on shutdown). */
   pendingAlerts: Set<Promise<void>>;
 }
@@ -318,7 +320,8 @@ async function runClaimed(
 
     let secrets: ReadonlyMap<string, string> = new Map();
     const handlerNames = (rt.actions as Partial<{ secretNamesFor: HandlerSecretNames }>).secretNamesFor;
-    const names = referencedSecretNames(claimed.record.definitionSnapshot, handlerNames ? handlerNames.bind(rt.actions) : undefined);
+    const { workflowId, workflowVersion, definitionSnapshot } = claimed.record;
+    const names = rt.secretNames.get(workflowId, workflowVersion, () => referencedSecretNames(definitionSnapshot, handlerNames ? handlerNames.bind(rt.actions) : undefined));
     if (names.length > 0 && rt.secrets) {
       try {
         secrets = await rt.secrets.loadNames(names);
@@ -399,6 +402,7 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
     running: new Map(),
     definitions: new DefinitionCache(),
+    secretNames: new VersionCache(),
     pendingAlerts: new Set(),
   };
   const closers: Array<() => Promise<void> | void> = [];
