@@ -37,6 +37,7 @@ import { backoffDelayMs, resolveRetryPolicy } from './retry.js';
 import { MissingSecretError, redactSecrets, renderTemplates, type TemplateContext } from './templates.js';
 import { WORKFLOW_TIMEOUTS, actionTimeoutMs } from './timeouts.js';
 import type { ExecutionStatus, NodeResult } from './types.js';
+import { lazyChild } from './lazy-logger.js';
 
 export { WORKFLOW_TIMEOUTS } from './timeouts.js';
 
@@ -90,24 +91,6 @@ type NodeOutcome =
 
 /** Why an attempt's own timers are stopped once it settled (never seen by an action). */
 const ATTEMPT_SETTLED = new Error('attempt settled');
-
-/**
- * A child logger made only when a line is actually written through it (most actions log nothing,
- * or only debug lines that the default level drops).
- */
-function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const get = () => (child ??= parent.child(bindings));
-  const writes = (level: 'debug' | 'info' | 'warn' | 'error') => parent.isLevelEnabled?.(level) ?? true;
-  return {
-    debug: (obj, msg) => (writes('debug') ? get().debug(obj, msg) : undefined),
-    info: (obj, msg) => (writes('info') ? get().info(obj, msg) : undefined),
-    warn: (obj, msg) => get().warn(obj, msg),
-    error: (obj, msg) => get().error(obj, msg),
-    child: (more) => get().child(more),
-    isLevelEnabled: (level) => writes(level),
-  };
-}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

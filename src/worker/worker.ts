@@ -17,6 +17,7 @@ import { CancelledError, FencedOutError, RateLimitedError } from '../engine/erro
 import { executeWorkflow, type ExecuteResult } from '../engine/executor.js';
 import type { ActionRunner, ChatNotifier, Clock, ExecutionRecord, ExecutionStore, Logger, RunView } from '../engine/ports.js';
 import { DefinitionCache, VersionCache } from '../engine/definition-cache.js';
+import { lazyChild } from '../engine/lazy-logger.js';
 import { systemClock } from '../engine/system-clock.js';
 import { AgeScanner, type AgeEmit } from './age-scan.js';
 import { cancelChannel, cancelWorkflow, type CancelResult } from './cancel.js';
@@ -201,7 +202,8 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
   }
   const data = parsed.data;
   const executionId = data.executionId;
-  const log = rt.logger.child({ executionId, workflowId: data.workflowId, incidentId: data.incidentId });
+  // Most jobs write one line (their end, below, with these fields): no child logger unless needed.
+  const log = lazyChild(rt.logger, { executionId, workflowId: data.workflowId, incidentId: data.incidentId });
 
   // The common case first: a run that never started, claimed with its context in one statement.
   if (job.name !== PUBLISH_JOB_NAME && !rt.running.has(executionId)) {
@@ -357,7 +359,10 @@ async function runClaimed(
       log.info({ resumeAt: result.suspended.resumeAt }, 'run waits on a delay; slot freed');
       return await requeue(job, token, resumeAt - rt.clock.now());
     }
-    log.info({ status: result.status, error: result.error, cancelReason: result.cancelReason }, 'run finished');
+    rt.logger.info(
+      { executionId, workflowId: claimed.record.workflowId, incidentId: claimed.record.incidentId, status: result.status, error: result.error, cancelReason: result.cancelReason },
+      'run finished',
+    );
     if (result.status === 'FAILED') alertFailure(rt, result.record, ctx);
   } catch (error) {
     if (error instanceof DelayedError) throw error;
