@@ -25,7 +25,7 @@ export interface BenchSizes {
 export const FULL: BenchSizes = {
   execution: { throughputRuns: 400, dispatchSamples: 1000, chainRuns: 10, chainLength: 40, concurrency: 10 },
   slack: { inFlight: 200, rounds: 3, chatRuns: 2, chatSteps: 20, stepMs: 100 },
-  matching: { small: 100, large: 10_000, samples: 100 },
+  matching: { small: 100, large: 10_000, samples: 400 },
   memory: { warmup: 2000, queued: 10_000, batch: 10_000, total: 50_000, concurrency: 10, budgetMs: 360_000 },
 };
 
