@@ -188,15 +188,11 @@ describe('Slack request URL', () => {
     }
   });
 
-  it('answers "database unreachable" through response_url when the services cannot reach it after the ack', async () => {
-    const deadPrisma = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing');
-    const logger = new MemoryLogger();
-    const prefix = uniquePrefix('slackdead');
-    const queue = createWorkflowQueue({ connection: REDIS_URL, prefix });
-    const services = createAppServices({ prisma: deadPrisma, scheduler: new WorkflowJobScheduler(queue, deadPrisma, logger), logger, repository: new PrismaWorkflowRepository(deadPrisma) });
-    const config = loadConfig({ NODE_ENV: 'test', SLACK_BOT_TOKEN: h.slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.slack.apiUrl });
-    // The ledger works (the test database); every service call fails to connect.
-    const bot = createSlackBot({ config, services, prisma: h.db.prisma, logger });
+  /**
+   * Serves `bot` on its own port, sends `/workflow run notify-webhook` and expects an empty ack,
+   * then an ephemeral "unavailable" answer at the response_url, and no run recorded.
+   */
+  async function expectUnavailableAnswer(bot: { router: express.Router }): Promise<void> {
     const app = express().use(bot.router);
     const server = await new Promise<import('node:http').Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -215,6 +211,21 @@ describe('Slack request URL', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  it('answers "database unreachable" through response_url when the services cannot reach it after the ack', async () => {
+    const deadPrisma = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing');
+    const logger = new MemoryLogger();
+    const prefix = uniquePrefix('slackdead');
+    const queue = createWorkflowQueue({ connection: REDIS_URL, prefix });
+    const services = createAppServices({ prisma: deadPrisma, scheduler: new WorkflowJobScheduler(queue, deadPrisma, logger), logger, repository: new PrismaWorkflowRepository(deadPrisma) });
+    const config = loadConfig({ NODE_ENV: 'test', SLACK_BOT_TOKEN: h.slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.slack.apiUrl });
+    // The ledger works (the test database); every service call fails to connect.
+    const bot = createSlackBot({ config, services, prisma: h.db.prisma, logger });
+    try {
+      await expectUnavailableAnswer(bot);
+    } finally {
       await bot.stop();
       await queue.close().catch(() => undefined);
       await deletePrefix(prefix);
@@ -409,24 +420,9 @@ describe('Slack request URL', () => {
     const config = loadConfig({ NODE_ENV: 'test', SLACK_BOT_TOKEN: h.slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.slack.apiUrl });
     // The delivery ledger itself is unreachable: nothing may run.
     const bot = createSlackBot({ config, services: h.services, prisma: deadPrisma, logger });
-    const app = express().use(bot.router);
-    const server = await new Promise<import('node:http').Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
-      const before = await executions();
-      const request = cmd('/workflow', 'run notify-webhook');
-      const res = await sendSigned(url, request, { secret: SIGNING_SECRET });
-      expect(res.status).toBe(200);
-      expect(res.text).toBe('');
-      const answer = await answerTo(request);
-      expect(replyText(answer.body)).toContain(MESSAGES.unavailable);
-      expect(answer.body.response_type).toBe('ephemeral');
-      expect(await executions()).toBe(before);
+      await expectUnavailableAnswer(bot);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await bot.stop();
       await deadPrisma.$disconnect().catch(() => undefined);
     }
