@@ -13,7 +13,8 @@ export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Lo
     info: (obj, msg) => (writes('info') ? get().info(obj, msg) : undefined),
     warn: (obj, msg) => get().warn(obj, msg),
     error: (obj, msg) => get().error(obj, msg),
-    child: (more) => get().child(more),
+    // A child of a child stays lazy too: the bindings add up and nothing is made until a line is written.
+    child: (more) => (child ? child.child(more) : lazyChild(parent, { ...bindings, ...more })),
     isLevelEnabled: (level) => writes(level),
   };
 }

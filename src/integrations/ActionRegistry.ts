@@ -8,6 +8,7 @@ import { CancelledError, ErrorCode, UserError, WorkflowError } from '../engine/e
 import type { ActionContext, ActionRunner } from '../engine/ports.js';
 import { abortedError } from './http-errors.js';
 import { createScrubber, scrubValue } from './scrub.js';
+import { lazyChild } from '../engine/lazy-logger.js';
 
 /** One action type. `run` receives the parsed input and throws engine errors. */
 export interface ActionHandler<S extends z.ZodType = z.ZodType> {
@@ -65,7 +66,7 @@ export class ActionRegistry implements ActionRunner {
     }
     const aborted = abortedError(ctx.signal);
     if (aborted) throw aborted;
-    const logger = ctx.logger.child({ action: actionType, nodeId: ctx.nodeId, attempt: ctx.attempt });
+    const logger = lazyChild(ctx.logger, { action: actionType, nodeId: ctx.nodeId, attempt: ctx.attempt });
     try {
       const output = await handler.run(parsed.data, { ...ctx, logger });
       return scrubValue(output, scrub);

@@ -41,6 +41,16 @@ describe('lazyChild', () => {
     ]);
   });
 
+  it('a child of a lazy logger is lazy too, and carries both sets of bindings', () => {
+    const p = parent('info');
+    const log = lazyChild(p.logger, { executionId: 'e1' }).child({ action: 'webhook' });
+    log.debug({}, 'dropped');
+    expect(p.children()).toBe(0);
+    log.warn({ status: 500 }, 'retrying');
+    expect(p.children()).toBe(1);
+    expect(p.lines).toEqual([{ level: 'warn', fields: { executionId: 'e1', action: 'webhook', status: 500 }, msg: 'retrying' }]);
+  });
+
   it('writes debug lines with the bindings when debug is on', () => {
     const p = parent('debug');
     lazyChild(p.logger, { attempt: 2 }).debug({ url: 'x' }, 'webhook request');
