@@ -44,25 +44,6 @@ export interface PreparedDefinition {
   nodes: ReadonlyMap<string, WorkflowNode>;
 }
 
-/** Validated run definitions by workflow version (the worker's). */
-export class DefinitionCache {
-  private readonly cache: VersionCache<PreparedDefinition>;
-
-  /** @param capacity most versions kept (the least recently used go first). */
-  constructor(capacity = 500) {
-    this.cache = new VersionCache(capacity);
-  }
-
-  /** The prepared definition of this workflow version, validating `snapshot` on a miss. */
-  get(workflowId: string, version: number, snapshot: unknown): PreparedDefinition {
-    return this.cache.get(workflowId, version, () => prepareDefinition(snapshot));
-  }
-
-  get size(): number {
-    return this.cache.size;
-  }
-}
-
 /** Validates a snapshot and computes its walk order (no cache). */
 export function prepareDefinition(snapshot: unknown): PreparedDefinition {
   const result = validateWorkflowDefinition(snapshot);

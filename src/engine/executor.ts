@@ -28,7 +28,7 @@
  */
 import { ACTION_INPUT_SCHEMAS } from './action-inputs.js';
 import { getFieldValue } from './conditions.js';
-import { prepareDefinition, type DefinitionCache } from './definition-cache.js';
+import { prepareDefinition, type PreparedDefinition, type VersionCache } from './definition-cache.js';
 import { formatDefinitionIssues, type ActionNode, type WorkflowDefinition, type WorkflowNode } from './definition.js';
 import { CancelledError, ErrorCode, FencedOutError, RateLimitedError, TransientError, UserError, WorkflowError, isRetryable, type CancelReason } from './errors.js';
 import { isActivated } from './graph.js';
@@ -67,7 +67,7 @@ export interface ExecutorDeps {
    * Validated definitions by workflow version, shared across runs (the worker's). Only for records
    * read from the database, where a workflow id and version always name the same document.
    */
-  definitions?: DefinitionCache;
+  definitions?: VersionCache<PreparedDefinition>;
 }
 
 /** How a call to the executor ended. */
@@ -94,6 +94,11 @@ const ATTEMPT_SETTLED = new Error('attempt settled');
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The result of a node whose work takes no time (the trigger, a zero-second delay). */
+function completedAt(now: number): NodeResult {
+  return { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) };
 }
 
 function cancelReasonOf(signal: AbortSignal | undefined): CancelReason {
@@ -136,7 +141,7 @@ export class WorkflowExecutor {
     const log = this.log;
 
     const prepared = this.deps.definitions
-      ? this.deps.definitions.get(execution.workflowId, execution.workflowVersion, execution.definitionSnapshot)
+      ? this.deps.definitions.get(execution.workflowId, execution.workflowVersion, () => prepareDefinition(execution.definitionSnapshot))
       : prepareDefinition(execution.definitionSnapshot);
     const parsed = prepared.result;
     if (!parsed.ok) {
@@ -159,23 +164,23 @@ export class WorkflowExecutor {
       if (!this.isRunnable(id)) continue;
 
       // Node-level lines are debug: at the default level the worker logs a run's end only.
-      if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal), log);
-      if (this.cancelRequested) return this.cancel('manual', log);
-      if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout', log);
+      if (this.deps.signal?.aborted) return this.cancel(cancelReasonOf(this.deps.signal));
+      if (this.cancelRequested) return this.cancel('manual');
+      if (this.deps.clock.now() >= this.deadline) return this.cancel('timeout');
 
       log.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, nodeType: node.type }, 'node started');
       await this.progress({ ...this.record, currentNodeId: id });
-      const outcome = await this.runNode(node, log);
+      const outcome = await this.runNode(node);
       switch (outcome.kind) {
         case 'next':
           log.debug({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id }, 'node completed');
-          if (outcome.finished) return this.finished({ status: 'COMPLETED' }, log);
+          if (outcome.finished) return this.finished({ status: 'COMPLETED' });
           break;
         case 'failed':
           log.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, error: outcome.error }, 'node failed');
-          return outcome.finished ? this.finished({ status: 'FAILED', error: outcome.error }, log) : this.finish({ status: 'FAILED', error: outcome.error });
+          return outcome.finished ? this.finished({ status: 'FAILED', error: outcome.error }) : this.finish({ status: 'FAILED', error: outcome.error });
         case 'cancelled':
-          return outcome.finished ? this.finished(this.cancelOutcome(outcome.reason), log) : this.cancel(outcome.reason, log);
+          return outcome.finished ? this.finished(this.cancelOutcome(outcome.reason)) : this.cancel(outcome.reason);
         case 'suspended':
           log.info({ executionId: execution.id, workflowId: execution.workflowId, nodeId: id, resumeAt: outcome.resumeAt }, 'run suspended until delay ends');
           return { kind: 'suspended', status: this.record.status, suspended: { resumeAt: outcome.resumeAt }, record: { ...this.record } };
@@ -224,12 +229,12 @@ export class WorkflowExecutor {
     return { kind: 'next', finished: last };
   }
 
-  private async runNode(node: WorkflowNode, log: Logger): Promise<NodeOutcome> {
+  private async runNode(node: WorkflowNode): Promise<NodeOutcome> {
     const now = this.deps.clock.now();
     switch (node.type) {
       case 'trigger':
         // Runs recorded by the dispatcher arrive with the trigger completed; this covers the rest.
-        return this.complete(node.id, triggerNodeProgress(this.definition, now)!.result);
+        return this.complete(node.id, completedAt(now));
       case 'condition': {
         const path = node.field.replace(/^\{\{\s*|\s*\}\}$/g, '');
         const actual = getFieldValue(this.templateContext(), path);
@@ -239,7 +244,7 @@ export class WorkflowExecutor {
       case 'delay':
         return this.runDelay(node.id, node.seconds, now);
       case 'action':
-        return this.runAction(node, log);
+        return this.runAction(node);
     }
   }
 
@@ -249,7 +254,7 @@ export class WorkflowExecutor {
       if (now < Date.parse(prior.resumeAt)) return { kind: 'suspended', resumeAt: prior.resumeAt };
       return this.complete(nodeId, { ...prior, status: 'completed', finishedAt: iso(now) });
     }
-    if (seconds === 0) return this.complete(nodeId, { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) });
+    if (seconds === 0) return this.complete(nodeId, completedAt(now));
     const resumeAt = now + seconds * 1000;
     if (resumeAt >= this.deadline) {
       const result: NodeResult = { status: 'cancelled', attempts: 1, startedAt: iso(now), finishedAt: iso(now), error: { code: ErrorCode.Cancelled, message: 'the delay ends after the workflow timeout' } };
@@ -260,7 +265,7 @@ export class WorkflowExecutor {
     return { kind: 'suspended', resumeAt: iso(resumeAt) };
   }
 
-  private async runAction(node: ActionNode, log: Logger): Promise<NodeOutcome> {
+  private async runAction(node: ActionNode): Promise<NodeOutcome> {
     const { clock } = this.deps;
     const startedAt = clock.now();
     const policy = resolveRetryPolicy(this.definition.settings.retry, node.retry);
@@ -295,7 +300,7 @@ export class WorkflowExecutor {
       const remaining = this.deadline - clock.now();
       if (remaining <= 0) return cancelled('timeout', attempt - 1);
 
-      const result = await this.attempt(node, input, attempt, remaining, log);
+      const result = await this.attempt(node, input, attempt, remaining);
       if (result.ok) {
         const output = redactSecrets(result.output, this.secrets);
         return this.complete(node.id, { status: 'completed', attempts: attempt, output, startedAt: iso(startedAt), finishedAt: iso(clock.now()) });
@@ -312,7 +317,7 @@ export class WorkflowExecutor {
         }
         return cancelled('timeout', attempt);
       }
-      log.info({ executionId: this.record.id, workflowId: this.record.workflowId, nodeId: node.id, attempt, waitMs: wait, error: errorInfo(error, this.secrets).message }, 'retrying action');
+      this.log.info({ executionId: this.record.id, workflowId: this.record.workflowId, nodeId: node.id, attempt, waitMs: wait, error: errorInfo(error, this.secrets).message }, 'retrying action');
       try {
         await clock.sleep(wait, this.deps.signal);
       } catch {
@@ -328,7 +333,6 @@ export class WorkflowExecutor {
     input: Record<string, unknown>,
     attempt: number,
     remaining: number,
-    log: Logger,
   ): Promise<{ ok: true; output: Record<string, unknown> } | { ok: false; error: unknown; cancelled?: CancelReason }> {
     const { clock, signal: external } = this.deps;
     const controller = new AbortController();
@@ -362,7 +366,7 @@ export class WorkflowExecutor {
         signal: controller.signal,
         secrets: this.secrets,
         executionChain: this.record.executionChain,
-        logger: lazyChild(log, { nodeId: node.id, attempt }),
+        logger: lazyChild(this.log, { nodeId: node.id, attempt }),
       });
       running.catch(() => undefined);
       const output = await Promise.race([running, aborted]);
@@ -423,25 +427,25 @@ export class WorkflowExecutor {
     return { status: 'CANCELLED', cancelReason: reason, error };
   }
 
-  private async cancel(reason: CancelReason, log: Logger): Promise<ExecuteResult> {
-    return this.finish(this.cancelOutcome(reason), log);
+  private async cancel(reason: CancelReason): Promise<ExecuteResult> {
+    return this.finish(this.cancelOutcome(reason));
   }
 
   /** Ends the run with a write of its own (no node write could carry the final state). */
-  private async finish(outcome: ExecutionOutcome, log: Logger = this.log): Promise<ExecuteResult> {
+  private async finish(outcome: ExecutionOutcome): Promise<ExecuteResult> {
     await this.deps.store.finish(this.record.id, this.deps.fence, outcome);
-    return this.finished(outcome, log);
+    return this.finished(outcome);
   }
 
   /** The run's final state is stored: update the local copy, log, tell listeners, return. */
-  private async finished(outcome: ExecutionOutcome, log: Logger): Promise<ExecuteResult> {
+  private async finished(outcome: ExecutionOutcome): Promise<ExecuteResult> {
     this.record.status = outcome.status;
     this.record.error = outcome.error ?? null;
     this.record.cancelReason = outcome.cancelReason ?? null;
     this.record.completedAt = iso(this.deps.clock.now());
     const fields = { executionId: this.record.id, workflowId: this.record.workflowId };
-    if (outcome.status === 'COMPLETED') log.debug(fields, 'workflow run completed');
-    else if (outcome.status === 'CANCELLED') log.info({ ...fields, reason: outcome.cancelReason }, 'workflow run cancelled');
+    if (outcome.status === 'COMPLETED') this.log.debug(fields, 'workflow run completed');
+    else if (outcome.status === 'CANCELLED') this.log.info({ ...fields, reason: outcome.cancelReason }, 'workflow run cancelled');
     await this.progress(this.record);
     return {
       kind: 'finished',
@@ -474,7 +478,7 @@ export function triggerNodeProgress(definition: unknown, now: number): NodeProgr
   if (!Array.isArray(nodes)) return null;
   const trigger = nodes.find((n): n is { id: string } => (n as { type?: unknown } | null)?.type === 'trigger' && typeof (n as { id?: unknown }).id === 'string');
   if (!trigger) return null;
-  return { nodeId: trigger.id, completed: true, result: { status: 'completed', attempts: 1, startedAt: iso(now), finishedAt: iso(now) } };
+  return { nodeId: trigger.id, completed: true, result: completedAt(now) };
 }
 
 /**

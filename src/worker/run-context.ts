@@ -73,11 +73,6 @@ export async function loadRunWithContext(prisma: PrismaClient, executionId: stri
   return rows[0] ? toRunWithContext(rows[0]) : null;
 }
 
-/** The run's context alone (see `loadRunWithContext`). */
-export async function loadRunContext(prisma: PrismaClient, executionId: string): Promise<RunContext | null> {
-  return (await loadRunWithContext(prisma, executionId))?.ctx ?? null;
-}
-
 /**
  * The common start of a job in one statement: claim a run that has never started and needs no
  * recovery (PENDING, no cancel request, not resuming a delay, not an earlier attempt's job) and

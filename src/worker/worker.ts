@@ -16,7 +16,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { CancelledError, FencedOutError, RateLimitedError } from '../engine/errors.js';
 import { executeWorkflow, type ExecuteResult } from '../engine/executor.js';
 import type { ActionRunner, ChatNotifier, Clock, ExecutionRecord, ExecutionStore, Logger, RunView } from '../engine/ports.js';
-import { DefinitionCache, VersionCache } from '../engine/definition-cache.js';
+import { VersionCache, type PreparedDefinition } from '../engine/definition-cache.js';
 import { lazyChild } from '../engine/lazy-logger.js';
 import { systemClock } from '../engine/system-clock.js';
 import { AgeScanner, type AgeEmit } from './age-scan.js';
@@ -27,7 +27,7 @@ import { createWorkflowQueue, openRedis, PUBLISH_JOB_NAME, WORKFLOW_QUEUE_NAME, 
 import { Reconciler } from './reconciler.js';
 import { retryExecution, type RetryResult } from './retry.js';
 import { nextStepLabel } from './next-step.js';
-import { claimNewRun, isUuid, loadRunContext, loadRunWithContext, type RunContext, type RunWithContext } from './run-context.js';
+import { claimNewRun, isUuid, loadRunWithContext, type RunContext, type RunWithContext } from './run-context.js';
 import { buildWorkerRunView, failedStepName } from './run-view.js';
 import { runRevision } from '../engine/run-view.js';
 import { withTimeout } from './timeout.js';
@@ -81,6 +81,10 @@ interface RunningEntry {
   handedBack: boolean;
 }
 
+function newEntry(): RunningEntry {
+  return { controller: new AbortController(), fence: null, handedBack: false };
+}
+
 /** Shared state of one worker process, passed to `processWorkflowJob`. */
 export interface WorkerRuntime {
   prisma: PrismaClient;
@@ -95,8 +99,8 @@ export interface WorkerRuntime {
   maxCrashes: number;
   infraRetryDelayMs: number;
   running: Map<string, RunningEntry>;
-  /** Validated run definitions by workflow version (runs come from the database: see DefinitionCache). */
-  definitions: DefinitionCache;
+  /** Validated run definitions by workflow version (runs come from the database: see VersionCache). */
+  definitions: VersionCache<PreparedDefinition>;
   /** Secret names each workflow version references. */
   secretNames: VersionCache<string[]>;
   /** Failure alerts being delivered (awaited on shutdown). */
@@ -207,7 +211,7 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
 
   // The common case first: a run that never started, claimed with its context in one statement.
   if (job.name !== PUBLISH_JOB_NAME && !rt.running.has(executionId)) {
-    const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
+    const entry = newEntry();
     rt.running.set(executionId, entry);
     let fresh: RunWithContext | null;
     try {
@@ -253,9 +257,9 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
     log.info({}, 'run already running in this process; duplicate job dropped');
     return;
   }
-  const entry: RunningEntry = { controller: new AbortController(), fence: null, handedBack: false };
+  const entry = newEntry();
   rt.running.set(executionId, entry);
-  let claimed: { fence: number; record: ExecutionRecord } | null;
+  let claimed: { fence: number; record: ExecutionRecord } | null = null;
   try {
     if (record.status === 'RUNNING') {
       // Nobody holds a RUNNING run whose job we were given: its worker died or lost the job.
@@ -285,16 +289,17 @@ export async function processWorkflowJob(job: Job<WorkflowJobData>, token: strin
       return await requeue(job, token, until - rt.clock.now());
     }
     claimed = await rt.store.claim(executionId);
+    if (!claimed) {
+      log.info({}, 'run not startable (claimed elsewhere or finished); job skipped');
+      return;
+    }
   } catch (error) {
-    if (rt.running.get(executionId) === entry) rt.running.delete(executionId);
     if (error instanceof DelayedError) throw error;
     log.error({ err: errText(error) }, 'workflow job failed unexpectedly; retried later');
     return requeue(job, token, rt.infraRetryDelayMs);
-  }
-  if (!claimed) {
-    if (rt.running.get(executionId) === entry) rt.running.delete(executionId);
-    log.info({}, 'run not startable (claimed elsewhere or finished); job skipped');
-    return;
+  } finally {
+    // Every way out but the claim leaves the run to someone else: forget it here.
+    if (!claimed && rt.running.get(executionId) === entry) rt.running.delete(executionId);
   }
   return runClaimed(job, token, rt, entry, claimed, ctx, log);
 }
@@ -406,7 +411,7 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
     maxCrashes,
     infraRetryDelayMs: deps.infraRetryDelayMs ?? 2000,
     running: new Map(),
-    definitions: new DefinitionCache(),
+    definitions: new VersionCache(),
     secretNames: new VersionCache(),
     pendingAlerts: new Set(),
   };
@@ -436,11 +441,10 @@ export async function startWorkflowWorker(deps: WorkflowWorkerDeps): Promise<Wor
       const before = await deps.store.get(executionId);
       const step = before ? nextStepLabel(before) : null;
       if (await control.failUnfinished(executionId, crashFailureMessage(job.stalledCounter || maxCrashes + 1, step))) {
-        const rec = await deps.store.get(executionId);
-        const ctx = await loadRunContext(deps.prisma, executionId);
-        if (rec) {
-          publishView(runtime, rec, ctx);
-          alertFailure(runtime, rec, ctx);
+        const failed = await loadRunWithContext(deps.prisma, executionId);
+        if (failed) {
+          publishView(runtime, failed.record, failed.ctx);
+          alertFailure(runtime, failed.record, failed.ctx);
         }
       }
     })().catch((e: unknown) => logger.error({ executionId, err: errText(e) }, 'could not fail a run BullMQ gave up'));

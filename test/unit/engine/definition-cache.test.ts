@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DefinitionCache, prepareDefinition } from '../../../src/engine/definition-cache.js';
+import { VersionCache, prepareDefinition, type PreparedDefinition } from '../../../src/engine/definition-cache.js';
+
+/** The worker's use: validated definitions by workflow version. */
+function definitionCache(capacity?: number) {
+  const cache = new VersionCache<PreparedDefinition>(capacity);
+  return { get: (id: string, version: number, snapshot: unknown) => cache.get(id, version, () => prepareDefinition(snapshot)), get size() { return cache.size; } };
+}
 import { branchingWorkflow, linearWorkflow } from './fixtures.js';
 
-describe('DefinitionCache', () => {
+describe('VersionCache of prepared definitions', () => {
   it('validates a workflow version once and answers later runs of it from the cache', () => {
-    const cache = new DefinitionCache();
+    const cache = definitionCache();
     const first = cache.get('wf-1', 1, linearWorkflow());
     expect(first.result.ok).toBe(true);
     expect(first.order).toEqual(['start', 'a', 'b', 'c']);
@@ -18,7 +24,7 @@ describe('DefinitionCache', () => {
   });
 
   it('keeps an invalid version as invalid, with its issues', () => {
-    const cache = new DefinitionCache();
+    const cache = definitionCache();
     const bad = cache.get('wf-2', 1, { name: 'x', nodes: [] });
     expect(bad.result.ok).toBe(false);
     expect(bad.order).toEqual([]);
@@ -26,7 +32,7 @@ describe('DefinitionCache', () => {
   });
 
   it('drops the least recently used version beyond its capacity', () => {
-    const cache = new DefinitionCache(2);
+    const cache = definitionCache(2);
     const a = cache.get('a', 1, linearWorkflow());
     const b = cache.get('b', 1, linearWorkflow());
     expect(cache.get('a', 1, linearWorkflow())).toBe(a); // a is now the most recent
@@ -37,6 +43,6 @@ describe('DefinitionCache', () => {
   });
 
   it('prepares without a cache exactly as the cache does', () => {
-    expect(prepareDefinition(linearWorkflow())).toEqual(new DefinitionCache().get('x', 1, linearWorkflow()));
+    expect(prepareDefinition(linearWorkflow())).toEqual(definitionCache().get('x', 1, linearWorkflow()));
   });
 });
