@@ -105,6 +105,29 @@ describe('cancel', () => {
     }
   });
 
+  it('a job whose run was cancelled before it started ends it CANCELLED and leaves nothing behind in the worker', async () => {
+    const prefix = uniquePrefix('cancelpre');
+    prefixes.push(prefix);
+    const worker = await startTestWorker(db, prefix);
+    const queue = producer(prefix);
+    try {
+      const seeded = await seedIncident(db.prisma);
+      const doc = lineWorkflow('pre-cancel', server.url, ['a1']);
+      const wf = await seedWorkflow(db.prisma, doc);
+      const id = await seedExecution(db.prisma, wf, seeded, doc);
+      // The cancel flag is set while the run is still PENDING and its job not yet taken.
+      await db.prisma.workflowExecution.update({ where: { id }, data: { cancelRequestedAt: new Date(), cancelRequestedBy: 'user-1' } });
+      await queue.scheduleWorkflow({ executionId: id, incidentId: seeded.incidentId, workflowId: wf, triggeredBy: 'event', executionChain: [wf] });
+      await waitFor('CANCELLED', async () => (await statusOf(db, id)) === 'CANCELLED', 10_000);
+      await waitFor('the job to end', () => worker.logger.entries.some((e) => e.msg === 'run cancelled before it started' && e.fields.executionId === id), 10_000);
+      expect(worker.handle.runningExecutions()).toEqual([]);
+      expect(server.requests.some((r) => r.key.startsWith(id))).toBe(false);
+    } finally {
+      await stopWorkflowWorker(worker.handle, 2000);
+      await queue.close();
+    }
+  });
+
   it('ten concurrent cancels of a running run: the run ends CANCELLED once, published once as final', async () => {
     const prefix = uniquePrefix('cancelrun');
     prefixes.push(prefix);
